@@ -1,0 +1,57 @@
+# Two entry points: `make cluster` (three local hosts, the cluster, a job on it)
+# and `make test` (everything CI runs). Both install what they need.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := podman runc debootstrap gnupg unzip zip
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: deps apt venv test unit integration sanity lint molecule cluster cluster-down bench clean
+
+deps: apt venv
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+test: deps unit integration sanity lint molecule
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: deps
+	$(BIN)/pytest -q tests/integration
+
+sanity: venv
+	tests/sanity.sh
+
+lint: venv
+	$(BIN)/ansible-lint
+	$(BIN)/yamllint .
+
+molecule: deps
+	tests/hosts/molecule.sh test --all
+
+cluster: deps
+	tests/hosts/cluster.sh up
+
+cluster-down:
+	tests/hosts/cluster.sh down
+
+bench: deps
+	for b in bench/*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) .cache tests/output
