@@ -1,0 +1,551 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nomad_install
+short_description: Install a verified Nomad release binary
+version_added: 0.1.0
+description:
+  - Downloads a Nomad release zip from U(https://releases.hashicorp.com) or a mirror with the same layout
+    (C(http://), C(https://) or an air-gapped C(file://) directory), verifies it, and installs the C(nomad)
+    binary into O(install_dir).
+  - "The files fetched are C({releases_url}/nomad/{version}/nomad_{version}_{os}_{arch}.zip),
+    C(nomad_{version}_SHA256SUMS) next to it, and the signature C(nomad_{version}_SHA256SUMS.sig),
+    or C(nomad_{version}_SHA256SUMS.72D7468F.sig), the name HashiCorp has used since its 2021 key rotation."
+  - Verification happens in this order, and nothing is installed unless every step passes.
+    First the signature of SHA256SUMS is checked against O(gpg_key) with C(gpgv) (or C(gpg) when C(gpgv) is absent).
+    Then the zip's sha256 is compared with its line in SHA256SUMS and with O(checksum) when given.
+  - Only then is C(nomad) taken out of the zip into a temporary file in O(install_dir), given O(owner),
+    O(group) and O(mode), and renamed over C(<install_dir>/nomad), so the path always holds either the old
+    or the new binary, never a partial one.
+  - "Idempotence without a download: after an install the module writes a small record,
+    C(<install_dir>/.nomad.install.json), holding the version and the sha256 of the binary it verified.
+    When the binary on disk still has that sha256 and C(nomad version) reports the requested version,
+    nothing is downloaded. Without a record (for example a binary installed by hand), the release is
+    downloaded and verified once, and the binary is replaced only if its content differs."
+  - Owner, group or mode drift alone is fixed in place, without a download.
+  - On any failure the existing binary is left untouched and no temporary files remain.
+author:
+  - nomadops maintainers
+options:
+  version:
+    description:
+      - The Nomad version to install, as on the release site (V(0.9.1)).
+    type: str
+    default: 0.9.1
+  releases_url:
+    description:
+      - Base URL of the release site or mirror. The files are looked up under C(<releases_url>/nomad/<version>/).
+      - A C(file:///path) URL reads a local directory in the same layout, for air-gapped hosts.
+      - When not given, the environment variable E(NOMAD_RELEASES_URL) is used, then the default.
+    type: str
+    default: https://releases.hashicorp.com
+  os:
+    description:
+      - Operating system part of the release file name. Detected when not given.
+    type: str
+    choices: [linux]
+  arch:
+    description:
+      - Architecture part of the release file name. Detected from the machine type when not given
+        (C(x86_64) is V(amd64), C(aarch64) is V(arm64), C(armv6l)/C(armv7l) are V(arm)).
+    type: str
+    choices: [amd64, arm64, arm]
+  install_dir:
+    description:
+      - Directory to install C(nomad) into. It must exist; it is not created.
+    type: path
+    default: /usr/local/bin
+  owner:
+    description:
+      - Owner of the installed binary (name or numeric ID).
+    type: str
+    default: root
+  group:
+    description:
+      - Group of the installed binary (name or numeric ID).
+    type: str
+    default: root
+  mode:
+    description:
+      - Permissions of the installed binary, as an octal string such as V('0755').
+    type: raw
+    default: '0755'
+  checksum:
+    description:
+      - Pin the release zip to a known digest, written C(sha256:<64 hex digits>).
+      - Checked in addition to SHA256SUMS, never instead of it.
+    type: str
+  verify_signature:
+    description:
+      - Check the signature of SHA256SUMS before trusting it.
+      - When true and neither C(gpgv) nor C(gpg) is installed on the target, the module fails.
+      - Setting it to false leaves only the checksums, which protect against corruption but not against a
+        compromised mirror unless O(checksum) is set from a trusted source.
+    type: bool
+    default: true
+  gpg_key:
+    description:
+      - The public key(s) trusted to sign SHA256SUMS, as ASCII-armored text (one or more
+        C(BEGIN PGP PUBLIC KEY BLOCK) sections) or as the path of a file on the target holding them
+        (armored or binary).
+      - By default HashiCorp's release signing keys bundled with the collection are used
+        (C(C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F), and the pre-2021
+        C(91A6 E7F8 5D05 C656 30BE F189 5185 2D87 348F FC4C)).
+    type: str
+  validate_certs:
+    description:
+      - Verify the TLS certificate of an C(https) mirror.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the mirror to connect or to send more data.
+    type: int
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode the release is still downloaded and verified into a temporary directory (unless the
+        record proves the installed binary current), so the result says whether the install would change and
+        would succeed; nothing is written under O(install_dir).
+  diff_mode:
+    support: full
+    details:
+      - Shows the version, sha256, owner, group and mode before and after.
+  platform:
+    platforms: posix
+requirements:
+  - requests (for C(http) and C(https) mirrors)
+  - gpgv or gpg (when O(verify_signature=true))
+notes:
+  - Runs on the target host; the target downloads the release itself. Use a C(file://) mirror copied to the
+    host when it has no internet access.
+seealso:
+  - name: HashiCorp release signing keys
+    description: The fingerprints HashiCorp publishes for its release keys.
+    link: https://www.hashicorp.com/trust/security
+'''
+
+EXAMPLES = r'''
+- name: Install Nomad 0.9.1 from releases.hashicorp.com
+  nomadops.nomad.nomad_install:
+    version: 0.9.1
+
+- name: Install from an air-gapped mirror copied onto the host, pinned to a known zip
+  nomadops.nomad.nomad_install:
+    version: 0.9.1
+    releases_url: file:///srv/mirror
+    checksum: "sha256:{{ nomad_zip_sha256 }}"
+
+- name: Install from an internal mirror signed with our own key, into /opt/nomad/bin
+  nomadops.nomad.nomad_install:
+    releases_url: https://mirror.example.com/hashicorp
+    gpg_key: /etc/pki/mirror-signing.asc
+    install_dir: /opt/nomad/bin
+    owner: nomad
+    group: nomad
+    mode: '0750'
+'''
+
+RETURN = r'''
+version:
+  description: The version installed (or that would be installed in check mode).
+  returned: success
+  type: str
+  sample: 0.9.1
+path:
+  description: Path of the installed binary.
+  returned: success
+  type: str
+  sample: /usr/local/bin/nomad
+sha256:
+  description: sha256 of the installed binary.
+  returned: success
+  type: str
+  sample: 2f2e5bd6b5a1e0c8cc8d3a8d2e9f5d1c1a7e40a0bd4fd48a0c1f3c0e7f4d1e2a
+zip_sha256:
+  description: sha256 of the release zip the binary came from, as verified against SHA256SUMS.
+  returned: success
+  type: str
+  sample: 9cf5d1e6e0c4ff5aa37e5e4ab5ba0e7e7cd1f83c3c6c3f1fd2ad1b1e0c7b2fd4
+url:
+  description: URL of the release zip.
+  returned: success
+  type: str
+  sample: https://releases.hashicorp.com/nomad/0.9.1/nomad_0.9.1_linux_amd64.zip
+previous_version:
+  description: Version C(nomad version) reported before the task, or null when there was no working binary.
+  returned: success
+  type: str
+  sample: 0.9.0
+signed_by:
+  description:
+    - Fingerprint of the primary key whose signature of SHA256SUMS was verified.
+    - Null when O(verify_signature=false), and when nothing was downloaded, the fingerprint from the record.
+  returned: success
+  type: str
+  sample: C874011F0AB405110D02105534365D9472D7468F
+downloaded:
+  description: Whether the release was downloaded during this run.
+  returned: success
+  type: bool
+  sample: false
+'''
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import tempfile
+import traceback
+import zipfile
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.nomadops.nomad.plugins.module_utils import release
+from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import HASHICORP_KEYS
+
+BINARY = 'nomad'
+# The record of the last verified install. A dotfile next to the binary rather
+# than a state directory, because it must follow install_dir and be writable
+# by whoever may write the binary.
+RECORD = '.nomad.install.json'
+
+
+class InstallError(Exception):
+    """A local step failed (paths, owners, files); the message names the file."""
+
+
+def _parse_mode(value):
+    if isinstance(value, int):
+        return value
+    text = to_native(value).strip()
+    if not re.match(r'^0?[0-7]{3,4}$', text):
+        raise InstallError("Invalid mode '%s': expected an octal string such as '0755'" % text)
+    return int(text, 8)
+
+
+def _resolve_owner(owner, group):
+    try:
+        uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise InstallError("Invalid owner '%s': no such user" % owner)
+    try:
+        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise InstallError("Invalid group '%s': no such group" % group)
+    return uid, gid
+
+
+class NomadInstaller(object):
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.version = params['version']
+        self.os = params['os'] or release.detect_os()
+        self.arch = params['arch'] or release.detect_arch()
+        self.urls = release.release_urls(params['releases_url'], self.version, self.os, self.arch)
+        self.install_dir = params['install_dir']
+        self.path = os.path.join(self.install_dir, BINARY)
+        self.record_path = os.path.join(self.install_dir, RECORD)
+        self.mode = _parse_mode(params['mode'])
+        self.pin = release.parse_checksum_pin(params['checksum'])
+        self.timeout = params['timeout']
+        self.validate_certs = params['validate_certs']
+        self.tmpdir = None
+        self.tmpfiles = []
+
+    # -- what is there now
+
+    def installed_version(self):
+        if not os.path.isfile(self.path) or not os.access(self.path, os.X_OK):
+            return None
+        rc, out, err = self.module.run_command([self.path, 'version'])
+        if rc != 0:
+            return None
+        return release.parse_nomad_version(out)
+
+    def read_record(self):
+        try:
+            with open(self.record_path) as handle:
+                record = json.load(handle)
+        except (IOError, OSError, ValueError):
+            # A missing or unreadable record only costs one download.
+            return None
+        return record if isinstance(record, dict) else None
+
+    def record_vouches(self, record, installed_sha, installed_version):
+        """True when the record proves the installed binary is the one requested."""
+        if not record or installed_sha is None:
+            return False
+        if installed_version not in (None, self.version):
+            return False
+        return (record.get('sha256') == installed_sha
+                and record.get('version') == self.version
+                and record.get('os') == self.os
+                and record.get('arch') == self.arch
+                and (self.pin is None or record.get('zip_sha256') == self.pin))
+
+    def attrs(self, path):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            owner = str(st.st_uid)
+        try:
+            group = grp.getgrgid(st.st_gid).gr_name
+        except KeyError:
+            group = str(st.st_gid)
+        return {'owner': owner, 'group': group, 'mode': '%04o' % (st.st_mode & 0o7777)}
+
+    # -- fetching and verifying
+
+    def fetch_bytes(self, url):
+        return release.fetch_bytes(url, self.tmpdir, timeout=self.timeout, validate_certs=self.validate_certs)
+
+    def gpg_keys(self):
+        key = self.module.params['gpg_key']
+        if not key:
+            return release.dearmor(HASHICORP_KEYS, source='the bundled HashiCorp keys')
+        if 'BEGIN PGP PUBLIC KEY BLOCK' in key:
+            return release.dearmor(key, source='gpg_key')
+        path = os.path.expanduser(key)
+        try:
+            with open(path, 'rb') as handle:
+                return release.dearmor(handle.read(), source='gpg_key file %s' % path)
+        except (IOError, OSError) as exc:
+            raise InstallError('Failed to read gpg_key file %s: %s' % (path, exc.strerror or exc))
+
+    def verify_sums_signature(self, sums_path):
+        keys = self.gpg_keys()
+        verifier = release.find_verifier(which=self.module.get_bin_path)
+        missing, failures = [], []
+        for url in self.urls.signatures:
+            try:
+                sig = self.fetch_bytes(url)
+            except release.NotFoundError:
+                missing.append(url)
+                continue
+            sig_path = os.path.join(self.tmpdir, 'SHA256SUMS.sig')
+            with open(sig_path, 'wb') as handle:
+                handle.write(sig)
+            try:
+                return release.verify_signature(sums_path, sig_path, keys, verifier,
+                                                data_name=self.urls.sums, sig_name=url)
+            except release.VerifierUnavailableError:
+                raise
+            except release.SignatureError as exc:
+                failures.append(exc)
+        if failures:
+            # The first published signature that failed is the one to explain.
+            message = str(failures[0])
+            if len(failures) > 1 or missing:
+                message += ' (also tried: %s)' % ', '.join(
+                    [str(f) for f in failures[1:]] + ['%s: 404 Not Found' % m for m in missing])
+            raise release.SignatureError(message, url=failures[0].url)
+        raise release.SignatureError(
+            'Signature of %s is missing: %s' % (self.urls.sums, ', '.join('%s: 404 Not Found' % m for m in missing)),
+            url=missing[0])
+
+    def fetch_release(self):
+        """Download and verify; return (zip path, zip sha256, signer fingerprint)."""
+        sums_path = os.path.join(self.tmpdir, 'SHA256SUMS')
+        with open(sums_path, 'wb') as handle:
+            handle.write(self.fetch_bytes(self.urls.sums))
+        signed_by = None
+        if self.module.params['verify_signature']:
+            signed_by = self.verify_sums_signature(sums_path)
+        with open(sums_path, 'rb') as handle:
+            sums = release.parse_sha256sums(handle.read(), filename=self.urls.sums)
+        if self.urls.zip_name not in sums:
+            raise release.ChecksumError('%s has no line for %s (no %s/%s build of %s?)'
+                                        % (self.urls.sums, self.urls.zip_name, self.os, self.arch, self.version),
+                                        url=self.urls.sums)
+        zip_path = os.path.join(self.tmpdir, self.urls.zip_name)
+        size, zip_sha = release.fetch(self.urls.zip, zip_path, timeout=self.timeout,
+                                      validate_certs=self.validate_certs)
+        release.check_zip_checksum(zip_sha, self.urls, sums, self.pin)
+        return zip_path, zip_sha, signed_by
+
+    def open_entry(self, archive):
+        try:
+            info = archive.getinfo(BINARY)
+        except KeyError:
+            names = archive.namelist()
+            raise release.ArchiveError('%s holds no %s entry (entries: %s)'
+                                       % (self.urls.zip, BINARY, ', '.join(names[:10]) or 'none'),
+                                       url=self.urls.zip)
+        if info.is_dir():
+            raise release.ArchiveError('%s: entry %s is a directory' % (self.urls.zip, BINARY), url=self.urls.zip)
+        return archive.open(info)
+
+    def copy_entry(self, zip_path, out=None):
+        """Stream the nomad entry into ``out`` (or nowhere); return its sha256."""
+        digest = hashlib.sha256()
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                with self.open_entry(archive) as entry:
+                    for chunk in iter(lambda: entry.read(release.CHUNK), b''):
+                        digest.update(chunk)
+                        if out is not None:
+                            out.write(chunk)
+        except (zipfile.BadZipfile, zipfile.LargeZipFile, EOFError) as exc:
+            raise release.ArchiveError('Failed to read %s: %s' % (self.urls.zip, exc), url=self.urls.zip)
+        return digest.hexdigest()
+
+    # -- writing
+
+    def _temp_in_dir(self, prefix):
+        fd, tmp = tempfile.mkstemp(dir=self.install_dir, prefix=prefix, suffix='.tmp')
+        self.tmpfiles.append(tmp)
+        return fd, tmp
+
+    def place_binary(self, zip_path, uid, gid):
+        fd, tmp = self._temp_in_dir('.nomad.')
+        with os.fdopen(fd, 'wb') as out:
+            sha = self.copy_entry(zip_path, out)
+            out.flush()
+            os.fchmod(out.fileno(), self.mode)
+            os.fchown(out.fileno(), uid, gid)
+            os.fsync(out.fileno())
+        # rename() within one directory is atomic: readers see the old binary or the new one.
+        os.rename(tmp, self.path)
+        self.tmpfiles.remove(tmp)
+        return sha
+
+    def write_record(self, record, uid, gid):
+        fd, tmp = self._temp_in_dir('.nomad.install.')
+        with os.fdopen(fd, 'w') as out:
+            json.dump(record, out, indent=2, sort_keys=True)
+            out.write('\n')
+            os.fchmod(out.fileno(), 0o644)
+            os.fchown(out.fileno(), uid, gid)
+        os.rename(tmp, self.record_path)
+        self.tmpfiles.remove(tmp)
+
+    def cleanup(self):
+        for tmp in self.tmpfiles:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        self.tmpfiles = []
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    # -- the task
+
+    def present(self):
+        module = self.module
+        if not os.path.isdir(self.install_dir):
+            raise InstallError('install_dir %s does not exist or is not a directory' % self.install_dir)
+        if self.urls.scheme in ('http', 'https') and not release.HAS_REQUESTS:
+            module.fail_json(msg=missing_required_lib('requests'), exception=release.REQUESTS_IMPORT_ERROR)
+        uid, gid = _resolve_owner(module.params['owner'], module.params['group'])
+
+        previous_version = self.installed_version()
+        installed_sha = release.sha256_file(self.path) if os.path.isfile(self.path) else None
+        before_attrs = self.attrs(self.path) if installed_sha else None
+        record = self.read_record()
+
+        result = dict(changed=False, version=self.version, path=self.path, url=self.urls.zip,
+                      previous_version=previous_version, downloaded=False)
+
+        if self.record_vouches(record, installed_sha, previous_version):
+            new_sha, zip_sha, signed_by = installed_sha, record.get('zip_sha256'), record.get('signed_by')
+            replace = False
+        else:
+            self.tmpdir = tempfile.mkdtemp(prefix='nomad-install.')
+            zip_path, zip_sha, signed_by = self.fetch_release()
+            result['downloaded'] = True
+            new_sha = self.copy_entry(zip_path)
+            replace = new_sha != installed_sha
+            if not module.check_mode:
+                if replace:
+                    self.place_binary(zip_path, uid, gid)
+                self.write_record(dict(version=self.version, os=self.os, arch=self.arch, sha256=new_sha,
+                                       zip_sha256=zip_sha, url=self.urls.zip, signed_by=signed_by), uid, gid)
+
+        changed = replace
+        if not replace and installed_sha:
+            # Content is right; owner/group/mode drift is fixed in place (check mode aware).
+            file_args = module.load_file_common_arguments(dict(path=self.path, owner=module.params['owner'],
+                                                               group=module.params['group'],
+                                                               mode='%04o' % self.mode))
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+
+        result.update(changed=changed, sha256=new_sha, zip_sha256=zip_sha, signed_by=signed_by)
+        if module._diff:
+            after_attrs = {'owner': module.params['owner'], 'group': module.params['group'],
+                           'mode': '%04o' % self.mode}
+            before = dict(version=previous_version, sha256=installed_sha)
+            before.update(before_attrs or {})
+            after = dict(version=self.version, sha256=new_sha)
+            after.update(after_attrs)
+            result['diff'] = dict(before=before, after=after, before_header=self.path, after_header=self.path)
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            version=dict(type='str', default='0.9.1'),
+            releases_url=dict(type='str', default=release.DEFAULT_RELEASES_URL,
+                              fallback=(env_fallback, ['NOMAD_RELEASES_URL'])),
+            os=dict(type='str', choices=list(release.SUPPORTED_OSES)),
+            arch=dict(type='str', choices=list(release.SUPPORTED_ARCHES)),
+            install_dir=dict(type='path', default='/usr/local/bin'),
+            owner=dict(type='str', default='root'),
+            group=dict(type='str', default='root'),
+            mode=dict(type='raw', default='0755'),
+            checksum=dict(type='str'),
+            verify_signature=dict(type='bool', default=True),
+            gpg_key=dict(type='str', no_log=False),
+            validate_certs=dict(type='bool', default=True),
+            timeout=dict(type='int', default=30),
+        ),
+        supports_check_mode=True,
+    )
+    version = module.params['version']
+    installer = None
+    try:
+        installer = NomadInstaller(module)
+        result = installer.present()
+    except release.ReleaseError as exc:
+        module.fail_json(msg='Failed to install Nomad %s: %s' % (version, exc), url=exc.url)
+    except InstallError as exc:
+        module.fail_json(msg='Failed to install Nomad %s: %s' % (version, exc))
+    except (IOError, OSError) as exc:
+        target = exc.filename or (installer.path if installer else module.params['install_dir'])
+        module.fail_json(msg='Failed to install Nomad %s into %s: %s' % (version, target, exc.strerror or exc),
+                         exception=traceback.format_exc())
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg='Unexpected error installing Nomad %s: %s' % (version, to_native(exc)),
+                         exception=traceback.format_exc())
+    finally:
+        if installer is not None:
+            installer.cleanup()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
