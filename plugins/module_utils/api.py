@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json as _json
+import re
 import traceback
 
 try:
@@ -109,6 +110,22 @@ def _wait_seconds(wait):
             except ValueError:
                 break
     return 0.0
+
+
+_ERRNO = re.compile(r'\[Errno -?\d+\] [^\'"\)\]]+')
+
+
+def _root_cause(exc):
+    """urllib3 nests the real reason (refused, unknown host, bad
+    certificate) deep in a long repr; dig it out."""
+    text = str(exc)
+    found = _ERRNO.findall(text)
+    if found:
+        return found[-1].strip()
+    for marker in ('CERTIFICATE_VERIFY_FAILED', 'SSLError', 'certificate verify failed'):
+        if marker in text:
+            return 'TLS error: %s' % text
+    return text
 
 
 def _header(headers, name):
@@ -228,7 +245,7 @@ class NomadClient(object):
             if requests is not None and isinstance(e, requests.exceptions.Timeout):
                 cause = 'timed out after %gs' % timeout
             else:
-                cause = _redact(str(e), self.token)
+                cause = _redact(_root_cause(e), self.token)
             raise NomadConnectionError(self.address, cause)
 
         return self._decode(method, url, resp)

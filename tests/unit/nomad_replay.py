@@ -160,3 +160,31 @@ class ReplayServer(object):
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def run_module(main, args, capsys, check_mode=False, diff=False):
+    """Run a module's main() in-process; return (failed, result)."""
+    from ansible.module_utils.testing import patch_module_args
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            main()
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    # ansible-core 2.19 sends warnings as structured events; the controller
+    # shows their text, so tests look at the text.
+    for key in ('warnings', 'deprecations'):
+        if key in result:
+            result[key] = [_event_text(w) for w in result[key]]
+    return bool(result.get('failed')), result
+
+
+def _event_text(item):
+    if isinstance(item, dict):
+        event = item.get('event') or item
+        return event.get('msg', str(item))
+    return item

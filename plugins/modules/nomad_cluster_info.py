@@ -1,0 +1,330 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nomad_cluster_info
+short_description: Report a Nomad cluster's leader, servers and nodes, optionally waiting until it is ready
+version_added: 0.1.0
+description:
+  - Reads the raft leader (C(/v1/status/leader)), the server members (C(/v1/agent/members)) and the
+    client nodes (C(/v1/nodes)) through one agent.
+  - Optionally waits until there is a leader, enough servers are alive and enough nodes are ready,
+    and fails naming what is still missing when O(wait_timeout) passes. This makes it a readiness gate
+    after (re)starting agents.
+  - Only reads; it never changes the cluster.
+author:
+  - nomadops maintainers
+extends_documentation_fragment:
+  - nomadops.nomad.connection
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode runs it unchanged.
+  diff_mode:
+    support: none
+options:
+  wait_for_leader:
+    description:
+      - Wait until the cluster has elected a leader.
+      - Implied when O(expected_servers) or O(expected_nodes) is set.
+    type: bool
+    default: false
+  expected_servers:
+    description:
+      - Wait until at least this many server members are C(alive).
+    type: int
+  expected_nodes:
+    description:
+      - Wait until at least this many client nodes are C(ready) and eligible for scheduling.
+    type: int
+  wait_timeout:
+    description:
+      - Seconds to wait for the conditions above before failing.
+    type: int
+    default: 120
+'''
+
+EXAMPLES = r'''
+- name: Show the cluster
+  nomadops.nomad.nomad_cluster_info:
+  register: cluster
+
+- name: Wait until 3 servers and 3 ready clients form a cluster with a leader
+  nomadops.nomad.nomad_cluster_info:
+    wait_for_leader: true
+    expected_servers: 3
+    expected_nodes: 3
+    wait_timeout: 180
+
+- name: Ask a remote agent over TLS
+  nomadops.nomad.nomad_cluster_info:
+    address: https://nomad1.example.com:4646
+    ca_cert: /etc/nomad.d/ca.pem
+    token: "{{ nomad_token }}"
+'''
+
+RETURN = r'''
+leader:
+  description: RPC address of the raft leader, or null when the cluster has none.
+  returned: always
+  type: str
+  sample: 127.0.0.1:4647
+servers:
+  description: Server members as the agent's gossip sees them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Member name, C(<node name>.<region>).
+      type: str
+      sample: nomad1.global
+    address:
+      description: Gossip address.
+      type: str
+      sample: 10.0.0.11
+    port:
+      description: Gossip (serf) port.
+      type: int
+      sample: 4648
+    status:
+      description: Gossip status, C(alive), C(failed) or C(left).
+      type: str
+      sample: alive
+    leader:
+      description: Whether this server is the raft leader.
+      type: bool
+      sample: true
+    build:
+      description: Nomad version of the server.
+      type: str
+      sample: 0.9.1
+    datacenter:
+      description: Datacenter of the server.
+      type: str
+      sample: home
+    region:
+      description: Region of the server.
+      type: str
+      sample: global
+  sample:
+    - name: nomad1.global
+      address: 10.0.0.11
+      port: 4648
+      status: alive
+      leader: true
+      build: 0.9.1
+      datacenter: home
+      region: global
+nodes:
+  description: Client nodes. Empty when they cannot be listed (for example without a leader).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Node ID.
+      type: str
+      sample: 1d061e01-5877-3589-e753-17ce53c1d921
+    name:
+      description: Node name.
+      type: str
+      sample: nomad1
+    datacenter:
+      description: Datacenter of the node.
+      type: str
+      sample: home
+    status:
+      description: Node status, C(initializing), C(ready) or C(down).
+      type: str
+      sample: ready
+    eligibility:
+      description: Scheduling eligibility, C(eligible) or C(ineligible).
+      type: str
+      sample: eligible
+    drain:
+      description: Whether the node is draining.
+      type: bool
+      sample: false
+  sample:
+    - id: 1d061e01-5877-3589-e753-17ce53c1d921
+      name: nomad1
+      datacenter: home
+      status: ready
+      eligibility: eligible
+      drain: false
+alive_servers:
+  description: Number of server members with status C(alive).
+  returned: always
+  type: int
+  sample: 3
+ready_nodes:
+  description: Number of nodes that are C(ready), eligible and not draining.
+  returned: always
+  type: int
+  sample: 3
+errors:
+  description: Why a part could not be read (for example C(No cluster leader)); empty when all was read.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+elapsed:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+  sample: 4.2
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError
+from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
+
+POLL_INTERVAL = 1.0
+
+
+class ClusterInfo(object):
+    def __init__(self, client):
+        self.client = client
+
+    def read(self):
+        errors = []
+        leader = None
+        try:
+            leader, _ = self.client.get('/v1/status/leader')
+        except NomadError as e:
+            errors.append('leader: %s' % e)
+        leader = leader or None
+
+        servers = []
+        try:
+            members, _ = self.client.get('/v1/agent/members')
+            for m in (members or {}).get('Members') or []:
+                tags = m.get('Tags') or {}
+                rpc = '%s:%s' % (tags.get('rpc_addr') or m.get('Addr'), tags.get('port'))
+                servers.append(dict(
+                    name=m.get('Name'),
+                    address=m.get('Addr'),
+                    port=m.get('Port'),
+                    status=m.get('Status'),
+                    leader=bool(leader) and rpc == leader,
+                    build=tags.get('build'),
+                    datacenter=tags.get('dc'),
+                    region=tags.get('region'),
+                ))
+        except NomadError as e:
+            errors.append('servers: %s' % e)
+        servers.sort(key=lambda s: s['name'] or '')
+
+        nodes = []
+        try:
+            stubs, _ = self.client.get('/v1/nodes')
+            for n in stubs or []:
+                nodes.append(dict(
+                    id=n.get('ID'),
+                    name=n.get('Name'),
+                    datacenter=n.get('Datacenter'),
+                    status=n.get('Status'),
+                    eligibility=n.get('SchedulingEligibility'),
+                    drain=bool(n.get('Drain')),
+                ))
+        except NomadError as e:
+            errors.append('nodes: %s' % e)
+        nodes.sort(key=lambda n: (n['name'] or '', n['id'] or ''))
+
+        return dict(
+            leader=leader,
+            servers=servers,
+            nodes=nodes,
+            alive_servers=len([s for s in servers if s['status'] == 'alive']),
+            ready_nodes=len([n for n in nodes if node_ready(n)]),
+            errors=errors,
+        )
+
+
+def node_ready(node):
+    return node['status'] == 'ready' and node['eligibility'] == 'eligible' and not node['drain']
+
+
+def missing(info, want_leader, expected_servers, expected_nodes):
+    """What keeps the cluster from being ready, in words; empty when ready."""
+    gaps = []
+    if want_leader and not info['leader']:
+        gaps.append('no leader elected')
+    if expected_servers is not None and info['alive_servers'] < expected_servers:
+        not_alive = ['%s (%s)' % (s['name'], s['status']) for s in info['servers'] if s['status'] != 'alive']
+        gaps.append('%d of %d servers alive%s' % (
+            info['alive_servers'], expected_servers,
+            '; not alive: ' + ', '.join(not_alive) if not_alive else ''))
+    if expected_nodes is not None and info['ready_nodes'] < expected_nodes:
+        not_ready = ['%s (%s%s%s)' % (n['name'], n['status'],
+                                      ', ineligible' if n['eligibility'] != 'eligible' else '',
+                                      ', draining' if n['drain'] else '')
+                     for n in info['nodes'] if not node_ready(n)]
+        gaps.append('%d of %d nodes ready%s' % (
+            info['ready_nodes'], expected_nodes,
+            '; not ready: ' + ', '.join(not_ready) if not_ready else ''))
+    return gaps
+
+
+def main():
+    argument_spec = nomad_argument_spec(
+        wait_for_leader=dict(type='bool', default=False),
+        expected_servers=dict(type='int'),
+        expected_nodes=dict(type='int'),
+        wait_timeout=dict(type='int', default=120),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    for key in ('expected_servers', 'expected_nodes'):
+        if p[key] is not None and p[key] < 0:
+            module.fail_json(msg='%s must not be negative, got %d' % (key, p[key]))
+    want_leader = p['wait_for_leader'] or p['expected_servers'] is not None or p['expected_nodes'] is not None
+    waiting = want_leader
+
+    try:
+        client = client_from_module(module)
+    except NomadError as e:
+        module.fail_json(msg='Failed to read the Nomad cluster: %s' % e)
+
+    cluster = ClusterInfo(client)
+    start = time.monotonic()
+    try:
+        while True:
+            info = cluster.read()
+            gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes']) if waiting else []
+            elapsed = round(time.monotonic() - start, 2)
+            if not gaps:
+                break
+            if elapsed >= p['wait_timeout']:
+                detail = '; '.join(gaps)
+                if info['errors']:
+                    detail += ' (last errors: %s)' % '; '.join(info['errors'])
+                module.fail_json(msg='Timed out after %ss waiting for the Nomad cluster at %s to be ready: %s'
+                                 % (p['wait_timeout'], client.address, detail),
+                                 changed=False, elapsed=elapsed, **info)
+            time.sleep(min(POLL_INTERVAL, max(p['wait_timeout'] - elapsed, 0.05)))
+    except Exception as e:  # the one outer handler: anything else is a bug worth reporting as such
+        module.fail_json(msg='Unexpected error reading the Nomad cluster at %s: %s' % (client.address, e))
+
+    if not waiting and len(info['errors']) == 3:
+        # Nothing at all could be read: the agent is down or refuses us.
+        # The three errors then usually say the same, so name the first.
+        module.fail_json(msg='Failed to read the Nomad cluster: %s' % info['errors'][0].split(': ', 1)[1],
+                         changed=False, elapsed=elapsed, **info)
+    module.exit_json(changed=False, elapsed=elapsed, **info)
+
+
+if __name__ == '__main__':
+    main()

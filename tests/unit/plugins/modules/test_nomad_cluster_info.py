@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nomad_cluster_info against recorded cluster responses."""
+
+from nomad_replay import ReplayServer, fixture, recorded, run_module
+
+from ansible_collections.nomadops.nomad.plugins.modules import nomad_cluster_info
+
+
+def test_healthy_cluster_from_fixtures(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, wait_for_leader=True, expected_servers=3, expected_nodes=3, wait_timeout=5),
+            capsys, check_mode=True)
+    assert not failed, result
+    assert result['changed'] is False
+    assert result['leader'] == '127.0.0.1:6647'
+    assert result['alive_servers'] == 3 and result['ready_nodes'] == 3
+    leaders = [s['name'] for s in result['servers'] if s['leader']]
+    assert leaders == ['nomad3.global']  # rpc port 6647 is nomad3's
+    s = result['servers'][0]
+    assert (s['name'], s['address'], s['port'], s['build'], s['datacenter'], s['region']) == (
+        'nomad1.global', '127.0.0.1', 4648, '0.9.1', 'home', 'global')
+    assert sorted(n['name'] for n in result['nodes']) == ['nomad1', 'nomad2', 'nomad3']
+    assert all(n['eligibility'] == 'eligible' and n['drain'] is False for n in result['nodes'])
+
+
+def test_waiting_for_more_than_there_is_fails_with_what_is_missing(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_servers=5, expected_nodes=4, wait_timeout=1), capsys)
+    assert failed
+    assert 'Timed out after 1s' in result['msg']
+    assert '3 of 5 servers alive' in result['msg'] and '3 of 4 nodes ready' in result['msg']
+    assert srv.address in result['msg']
+
+
+def test_recorded_no_quorum(capsys):
+    exs = [recorded('140-noleader-status-leader'), recorded('145-noleader-agent-members'),
+           recorded('142-noleader-nodes')]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_servers=3, expected_nodes=1, wait_timeout=1), capsys)
+    assert failed
+    assert 'no leader elected' in result['msg']
+    assert '1 of 3 servers alive' in result['msg']
+    assert '0 of 1 nodes ready' in result['msg']
+    assert 'No cluster leader' in result['msg']
+
+
+def test_recorded_no_quorum_without_waiting_reports(capsys):
+    exs = [recorded('140-noleader-status-leader'), recorded('145-noleader-agent-members'),
+           recorded('142-noleader-nodes')]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address), capsys)
+    assert not failed
+    assert result['leader'] is None
+    assert [s['name'] for s in result['servers']] == ['lonely.global']
+    assert result['servers'][0]['leader'] is False
+    assert result['nodes'] == []
+    assert any('No cluster leader' in e for e in result['errors'])
+
+
+def test_unreachable_agent_fails_naming_it(capsys):
+    address = 'http://127.0.0.1:9'
+    failed, result = run_module(nomad_cluster_info.main, dict(address=address, timeout=2), capsys)
+    assert failed and address in result['msg']
