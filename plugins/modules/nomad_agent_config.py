@@ -1,0 +1,276 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nomad_agent_config
+short_description: Render, validate and write one Nomad agent configuration file
+version_added: 0.1.0
+description:
+  - Renders O(settings) as HCL1, parses the rendered text back and checks that it decodes to the
+    same settings, checks every key against Nomad 0.9.1's agent configuration schema, and only then
+    writes the file.
+  - The file is replaced atomically and only when its content, mode, owner or group differ, so a
+    handler that restarts the agent fires only on a real change.
+  - When rendering or validation fails the existing file is left untouched, so a running agent is
+    never restarted with a configuration it would refuse (Nomad 0.9.1 has no C(nomad config validate)).
+  - Runs on the managed host with the Python standard library only.
+author:
+  - nomadops maintainers
+options:
+  path:
+    description:
+      - The configuration file to write, for example C(/etc/nomad.d/server.hcl).
+      - Its directory must exist.
+    type: path
+    required: true
+  settings:
+    description:
+      - The configuration as Nomad's HCL decoder would see it.
+      - A dict value becomes a block (C(server = {enabled = true}) renders as C(server { enabled = true })),
+        a list of dicts becomes repeated blocks, and a C(plugin) entry becomes labelled blocks
+        (C(plugin = {raw_exec = {config = {enabled = true}}}) renders as C(plugin "raw_exec" { ... })).
+      - Keys whose value is V(null) are left out.
+    type: dict
+    required: true
+  header:
+    description:
+      - Text written as C(#) comment lines at the top of the file, for example the value of C(ansible_managed).
+      - It takes part in the comparison, so it must not change from run to run.
+    type: str
+  validate:
+    description:
+      - Parse the rendered text back and check every key against Nomad 0.9.1's agent configuration schema
+        before writing.
+      - Turn it off only for settings of a newer Nomad that this collection does not know yet.
+    type: bool
+    default: true
+  owner:
+    description: Name of the user that should own the file.
+    type: str
+  group:
+    description: Name of the group that should own the file.
+    type: str
+  mode:
+    description:
+      - Permissions of the file, as for M(ansible.builtin.file).
+      - A new file gets V(0600) when this is not given; an existing file keeps its mode.
+    type: raw
+notes:
+  - Agent configuration files can hold secrets (gossip C(encrypt) keys, Vault and Consul tokens);
+    the default mode of a new file is therefore V(0600), and the content is never returned, only shown
+    in diff mode.
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the file would change; nothing is written.
+  diff_mode:
+    support: full
+    description: Shows the file's text before and after.
+  platform:
+    platforms: posix
+seealso:
+  - name: Nomad agent configuration
+    description: The keys Nomad 0.9 accepts.
+    link: https://www.nomadproject.io/docs/configuration/index.html
+'''
+
+EXAMPLES = r'''
+- name: Write the server configuration
+  nomadops.nomad.nomad_agent_config:
+    path: /etc/nomad.d/server.hcl
+    header: "{{ ansible_managed }}"
+    owner: root
+    group: root
+    mode: "0640"
+    settings:
+      server:
+        enabled: true
+        bootstrap_expect: 3
+        server_join:
+          retry_join: ["10.0.0.1:4648", "10.0.0.2:4648", "10.0.0.3:4648"]
+  notify: Restart nomad
+
+- name: Enable the raw_exec driver
+  nomadops.nomad.nomad_agent_config:
+    path: /etc/nomad.d/plugins.hcl
+    settings:
+      plugin:
+        raw_exec:
+          config:
+            enabled: true
+'''
+
+RETURN = r'''
+path:
+  description: The file that was checked or written.
+  returned: always
+  type: str
+  sample: /etc/nomad.d/server.hcl
+checksum:
+  description: SHA-1 of the rendered text.
+  returned: always
+  type: str
+  sample: 6bf1d8d1b06b41b1bd0ab94ab1c31b0cbb2c7f2a
+content_changed:
+  description: Whether the text differs from the file's current text (mode and owner aside).
+  returned: always
+  type: bool
+  sample: true
+'''
+
+import errno
+import hashlib
+import os
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, dumps, loads, normalize
+from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import AgentConfigError, validate
+
+
+class ConfigFileError(Exception):
+    """Why a configuration file could not be rendered or written."""
+
+
+class AgentConfigFile:
+    """One agent configuration file: what it holds and what it should hold."""
+
+    def __init__(self, path, settings, header=None, check_validity=True):
+        self.path = path
+        self.settings = settings
+        self.header = header
+        self.check_validity = check_validity
+
+    def render(self):
+        """The file's wanted text. Raises ConfigFileError naming the file."""
+        try:
+            text = dumps(self.settings, header=self.header)
+        except (TypeError, ValueError) as exc:
+            raise ConfigFileError('Failed to render %s: %s' % (self.path, to_native(exc)))
+        if self.check_validity:
+            self._check(text)
+        return text
+
+    def _check(self, text):
+        try:
+            decoded = loads(text, self.path)
+        except HCLError as exc:
+            # The renderer produced something the parser refuses: a bug, but
+            # one that must never reach a running agent.
+            raise ConfigFileError('Failed to parse the rendered %s back: %s' % (self.path, to_native(exc)))
+        if decoded != normalize(self.settings):
+            raise ConfigFileError(
+                'Failed to render %s faithfully: the rendered text decodes to %r, not to the given settings %r'
+                % (self.path, decoded, normalize(self.settings)))
+        try:
+            validate(decoded, self.path)
+        except AgentConfigError as exc:
+            raise ConfigFileError('Invalid Nomad agent configuration for %s: %s' % (self.path, to_native(exc)))
+
+    def current(self):
+        """The file's text now, or None when it does not exist."""
+        try:
+            with open(self.path, 'rb') as handle:
+                return to_text(handle.read(), errors='surrogate_or_strict')
+        except (IOError, OSError) as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise ConfigFileError('Failed to read %s: %s' % (self.path, to_native(exc)))
+
+    def write(self, text):
+        """Replace the file atomically: readers see the old or the new text, never a mix."""
+        directory = os.path.dirname(self.path) or '.'
+        if not os.path.isdir(directory):
+            raise ConfigFileError('Failed to write %s: directory %s does not exist' % (self.path, directory))
+        try:
+            # mkstemp creates the file 0600, so a secret is never world-readable, not even briefly.
+            fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path), dir=directory)
+        except OSError as exc:
+            raise ConfigFileError('Failed to write %s: %s' % (self.path, to_native(exc)))
+        try:
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(to_bytes(text, errors='surrogate_or_strict'))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                st = os.stat(self.path)
+            except OSError:
+                st = None
+            if st is not None:
+                # Keep what the existing file had; set_fs_attributes_if_different applies requested changes after.
+                os.chmod(tmp, st.st_mode & 0o7777)
+                os.chown(tmp, st.st_uid, st.st_gid)
+            os.rename(tmp, self.path)
+        except (IOError, OSError) as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise ConfigFileError('Failed to write %s: %s' % (self.path, to_native(exc)))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            settings=dict(type='dict', required=True),
+            header=dict(type='str'),
+            validate=dict(type='bool', default=True),
+            owner=dict(type='str'),
+            group=dict(type='str'),
+            mode=dict(type='raw'),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    path = params['path']
+    config = AgentConfigFile(path, params['settings'], header=params['header'],
+                             check_validity=params['validate'])
+    result = dict(changed=False, path=path)
+
+    try:
+        wanted = config.render()
+        before = config.current()
+    except ConfigFileError as exc:
+        module.fail_json(msg=to_native(exc), **result)
+
+    result['checksum'] = hashlib.sha1(to_bytes(wanted, errors='surrogate_or_strict')).hexdigest()
+    result['content_changed'] = before != wanted
+    if module._diff:
+        result['diff'] = dict(before_header=path, after_header=path,
+                              before=before if before is not None else '', after=wanted)
+
+    if before != wanted:
+        result['changed'] = True
+        if not module.check_mode:
+            try:
+                config.write(wanted)
+            except ConfigFileError as exc:
+                module.fail_json(msg=to_native(exc), **result)
+
+    if before is not None or not module.check_mode:
+        file_args = module.load_file_common_arguments(params)
+        if before is None and file_args.get('mode') is None:
+            file_args['mode'] = '0600'
+        try:
+            result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+        except Exception as exc:  # set_fs_attributes_if_different raises plain errors for unknown users
+            module.fail_json(msg='Failed to set owner, group or mode of %s: %s' % (path, to_native(exc)),
+                             exception=traceback.format_exc(), **result)
+
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
