@@ -26,8 +26,6 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        # The result carries the key: censor it even when the task forgot no_log.
-        result['_ansible_no_log'] = True
 
         validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
         if not validation.error_messages and validation.validated_parameters['key'] is not None \
@@ -49,4 +47,7 @@ class ActionModule(ActionBase):
             return result
 
         result.update(changed=changed, path=path, key=key)
+        # The result carries the key: censor it even when the task forgot
+        # no_log. Failures stay visible; their messages never hold the key.
+        result['_ansible_no_log'] = True
         return result
