@@ -308,6 +308,10 @@ class _Scanner:
         if not match:
             self.error('heredoc expected a marker name and a newline after <<', start)
         indented, marker = match.group(1) == '-', match.group(2)
+        # hcl v1 ends a heredoc at the first line that ends with the marker and
+        # is at least as long as the anchor (the dash of <<- counts); whatever
+        # precedes the marker on that line stays in the value.
+        anchor = len(marker) + (1 if indented else 0)
         body_start = match.end()
         lines = []
         pos = body_start
@@ -317,17 +321,20 @@ class _Scanner:
             end = text.find('\n', pos)
             end = len(text) if end < 0 else end
             line = text[pos:end].rstrip('\r')
-            if (line.strip() if indented else line) == marker:
+            if len(line) >= anchor and line.endswith(marker):
                 self.pos = end
                 break
             lines.append(line)
             pos = end + 1
-        if indented and lines:
-            # hcl v1 removes the indentation that every non-blank line shares.
-            widths = [len(x) - len(x.lstrip(' \t')) for x in lines if x.strip()]
-            cut = min(widths) if widths else 0
-            lines = [x[cut:] for x in lines]
-        return ''.join(x + '\n' for x in lines)
+        lines.append(line[:-len(marker)])
+        if not indented:
+            return '\n'.join(lines)
+        # <<- strips the terminator line's indentation from every line, and
+        # only when every line starts with it (a blank line turns it off).
+        prefix = lines[-1]
+        if all(x.startswith(prefix) for x in lines):
+            return '\n'.join([x[len(prefix):] for x in lines[:-1]] + [''])
+        return '\n'.join(lines)[:-1].rstrip(' \t')
 
 
 # ---------------------------------------------------------------- parser
