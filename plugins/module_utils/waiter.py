@@ -332,7 +332,7 @@ def wait_for_job(client, job_id, eval_id, timeout, job_type='service', wait_allo
         alloc_ids.extend(a.get('ID') for a in allocs or [] if a.get('DesiredStatus') == 'run')
 
     if failed_eval and fail_on_placement_failure:
-        result['allocations'] = _summaries(client, _current(client, job_id, alloc_ids))
+        result['allocations'] = allocation_summaries(client, _current(client, job_id, alloc_ids))
         raise PlacementFailure(failed_eval, result['placement_failures'], result['blocked_eval'], result)
 
     if wait_allocations:
@@ -340,11 +340,11 @@ def wait_for_job(client, job_id, eval_id, timeout, job_type='service', wait_allo
             allocs = wait_for_allocations(client, job_id, alloc_ids, job_type, deadline, sleep)
         except (AllocationFailed, WaitTimeout) as e:
             e.result = result
-            result['allocations'] = _summaries(client, _current(client, job_id, alloc_ids))
+            result['allocations'] = allocation_summaries(client, _current(client, job_id, alloc_ids))
             raise
     else:
         allocs = _current(client, job_id, alloc_ids)
-    result['allocations'] = _summaries(client, allocs)
+    result['allocations'] = allocation_summaries(client, allocs)
     return result
 
 
@@ -356,7 +356,7 @@ def _current(client, job_id, alloc_ids):
     return [a for a in allocs or [] if a.get('ID') in wanted]
 
 
-def _summaries(client, allocs):
+def allocation_summaries(client, allocs):
     if not allocs:
         return []
     names = node_names(client)

@@ -1,0 +1,610 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nomad_job
+short_description: Submit, plan, watch and stop Nomad jobs
+version_added: 0.1.0
+description:
+  - Submits a job to Nomad from an HCL or JSON job file, from inline text, or from a job in API form,
+    and waits until its allocations run (or complete, for batch jobs).
+  - Whether anything changes is decided by Nomad's plan endpoint, never assumed. In check mode only the
+    plan runs.
+  - The job is registered with C(EnforceIndex) set to the plan's C(JobModifyIndex). When several hosts
+    submit the same job at once, exactly one registers it; the others see the conflict, plan again,
+    and report no change.
+  - A job that cannot be placed fails the task with Nomad's reasons, as C(nomad job run) prints them.
+  - With O(state=absent) the job is stopped, and with O(purge=true) removed.
+  - An action plugin reads O(src) on the controller, like M(ansible.builtin.template) does, and hands
+    its text to the module, which runs on the managed host and talks to the agent there by default.
+author:
+  - nomadops maintainers
+extends_documentation_fragment:
+  - nomadops.nomad.connection
+attributes:
+  check_mode:
+    support: full
+    description: Runs Nomad's plan only; nothing is registered or stopped.
+  diff_mode:
+    support: full
+    description: Shows the job before and after, without server-managed fields such as indexes and timestamps.
+options:
+  src:
+    description:
+      - Path on the controller of a job file, in HCL or JSON.
+      - A relative path is looked up like M(ansible.builtin.copy) does, in the role's or playbook's
+        C(files/) directory and then next to the playbook; in an ad-hoc command, in the current directory.
+      - JSON is recognised by a C(.json) extension or by text that starts with C({). JSON may be
+        C({"Job": {...}}) as C(nomad job run -output) writes it, or the bare job.
+      - Exactly one of O(src), O(content) and O(job) is required with O(state=present).
+    type: path
+  content:
+    description:
+      - The job file's text, HCL or JSON, told apart as for O(src).
+    type: str
+  job:
+    description:
+      - The job in API form (the object under C(Job) in C(nomad job run -output)).
+    type: dict
+  source_name:
+    description:
+      - Name of the file O(content) came from, used in error messages.
+      - Set by the action plugin from O(src); there is rarely a reason to set it by hand.
+    type: str
+  name:
+    description:
+      - ID of the job to stop or purge with O(state=absent), when no job file is given.
+    type: str
+    aliases: [id]
+  state:
+    description:
+      - V(present) registers the job if Nomad's plan says it differs from the running one.
+      - V(absent) stops the job (deregisters it).
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description:
+      - With O(state=absent), also remove the job from Nomad's state instead of leaving it stopped.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After registering, wait for the evaluation chain to finish and then for the allocations to be
+        running (service and system jobs) or complete (batch jobs).
+      - After stopping, wait for the evaluation chain to finish.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait, in total, when O(wait=true).
+    type: int
+    default: 300
+  fail_on_placement_failure:
+    description:
+      - Fail when the scheduler cannot place every allocation (Nomad keeps a blocked evaluation and
+        places them when capacity appears).
+      - When false, the reasons are returned in RV(placement_failures) and as a warning.
+    type: bool
+    default: true
+notes:
+  - Job files are parsed on the managed host by the collection's own job parser, which follows Nomad 0.9.1's
+    C(jobspec) package; nothing is sent to Nomad when the file has an error.
+  - A periodic or parameterized job gets no evaluation when registered, so there is nothing to wait for.
+seealso:
+  - module: nomadops.nomad.nomad_job_info
+'''
+
+EXAMPLES = r'''
+- name: Run the httpecho job (ad-hoc - ansible ubuntu -m nomadops.nomad.nomad_job -a src=httpecho.nomad)
+  nomadops.nomad.nomad_job:
+    src: httpecho.nomad
+
+- name: What would change? (runs the plan only)
+  nomadops.nomad.nomad_job:
+    src: httpecho.nomad
+  check_mode: true
+  diff: true
+
+- name: Submit a job built in YAML
+  nomadops.nomad.nomad_job:
+    job:
+      ID: sleeper
+      Name: sleeper
+      Type: batch
+      Datacenters: [home]
+      TaskGroups:
+        - Name: main
+          Count: 1
+          Tasks:
+            - Name: sleep
+              Driver: raw_exec
+              Config:
+                command: /bin/sleep
+                args: ["5"]
+
+- name: Accept a job that cannot be placed yet
+  nomadops.nomad.nomad_job:
+    src: gpu-job.nomad
+    fail_on_placement_failure: false
+  register: submitted
+
+- name: Stop and purge the job
+  nomadops.nomad.nomad_job:
+    name: httpecho
+    state: absent
+    purge: true
+'''
+
+RETURN = r'''
+job_id:
+  description: ID of the job.
+  returned: always
+  type: str
+  sample: httpecho
+eval_id:
+  description: ID of the evaluation the register (or stop) created; null when nothing was sent.
+  returned: always
+  type: str
+  sample: 3acd4d2b-dc81-0af2-1a95-07fcca3f4113
+job_modify_index:
+  description: The job's C(JobModifyIndex) after this task (for an unchanged job, the one the plan saw).
+  returned: when state is present
+  type: int
+  sample: 16
+version:
+  description: The job's version after this task; null for a job that does not exist.
+  returned: always
+  type: int
+  sample: 0
+diff_type:
+  description: Nomad's plan verdict, C(Added), C(Edited) or C(None).
+  returned: when state is present
+  type: str
+  sample: Added
+desired_updates:
+  description: The plan's per task group counts (C(Place), C(Ignore), C(InPlaceUpdate), ...).
+  returned: when state is present
+  type: dict
+  sample: {"web": {"Place": 2, "Ignore": 0, "InPlaceUpdate": 0, "DestructiveUpdate": 0, "Stop": 0}}
+evaluations:
+  description: IDs of the evaluations followed (the C(NextEval) chain).
+  returned: when the module waited
+  type: list
+  elements: str
+  sample: ["3acd4d2b-dc81-0af2-1a95-07fcca3f4113"]
+allocations:
+  description: The job's allocations from this task's evaluations (or, unchanged, those that should run).
+  returned: when state is present
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Allocation ID.
+      type: str
+    name:
+      description: Allocation name, C(<job>.<group>[<index>]).
+      type: str
+    node_id:
+      description: ID of the node it was placed on.
+      type: str
+    node_name:
+      description: Name of that node.
+      type: str
+    task_group:
+      description: Task group.
+      type: str
+    client_status:
+      description: C(pending), C(running), C(complete), C(failed) or C(lost).
+      type: str
+    desired_status:
+      description: C(run), C(stop) or C(evict).
+      type: str
+    job_version:
+      description: Job version the allocation runs.
+      type: int
+    eval_id:
+      description: Evaluation that placed or last updated it.
+      type: str
+  sample:
+    - id: b1dad8b9-1e21-59a2-87e2-8b92d31ae4b8
+      name: httpecho.web[0]
+      node_id: 1d061e01-5877-3589-e753-17ce53c1d921
+      node_name: nomad1
+      task_group: web
+      client_status: running
+      desired_status: run
+      job_version: 0
+      eval_id: 3acd4d2b-dc81-0af2-1a95-07fcca3f4113
+placement_failures:
+  description: Per task group, how many allocations could not be placed and why (Nomad's metrics, as the CLI words them).
+  returned: when state is present
+  type: dict
+  sample:
+    web:
+      failed: 1
+      reasons: ['Constraint "${attr.nonexistent.attribute} = yes" filtered 3 nodes']
+      nodes_evaluated: 3
+      nodes_filtered: 3
+      nodes_exhausted: 0
+      nodes_available: {"home": 3}
+      constraint_filtered: {"${attr.nonexistent.attribute} = yes": 3}
+      dimension_exhausted: {}
+blocked_eval:
+  description: ID of the blocked evaluation that waits for capacity, when placement failed.
+  returned: when state is present
+  type: str
+  sample: 07cf9f5b-6f54-9ff4-8e3f-65847dd28a62
+warnings:
+  description: Nomad's own warnings about the job (for example deprecated fields) appear among the task's warnings.
+  returned: when Nomad gave any
+  type: list
+  elements: str
+  sample: []
+'''
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadNotFound
+from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
+from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
+from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
+    AllocationFailed,
+    Deadline,
+    PlacementFailure,
+    WaitTimeout,
+    allocation_summaries,
+    placement_failures,
+    wait_for_evaluations,
+    wait_for_job,
+)
+
+# Fields Nomad keeps for itself: they change with every write and say nothing
+# about what the user asked for, so diffs leave them out.
+SERVER_MANAGED = frozenset((
+    'CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'SubmitTime', 'Status', 'StatusDescription',
+    'Stable', 'Version', 'VaultToken', 'Dispatched', 'CreateTime', 'ModifyTime',
+))
+
+# A concurrent writer can win more than once in a row; give up after this many re-plans.
+MAX_REGISTER_ATTEMPTS = 4
+
+
+class JobInputError(Exception):
+    """The job text or dict is unusable; nothing was sent."""
+
+
+def load_job(content=None, job=None, source_name=None):
+    """Turn content (HCL or JSON) or a job dict into the API job."""
+    if job is not None:
+        if isinstance(job.get('Job'), dict):
+            job = job['Job']
+        return dict(job)
+    where = source_name or 'content'
+    text = content or ''
+    is_json = (source_name or '').lower().endswith('.json') or text.lstrip().startswith('{')
+    if is_json:
+        try:
+            data = json.loads(text)
+        except ValueError as e:
+            raise JobInputError('Failed to parse job JSON %s: %s' % (where, e))
+        if not isinstance(data, dict):
+            raise JobInputError('Failed to parse job JSON %s: expected an object, got %s' % (where, type(data).__name__))
+        if isinstance(data.get('Job'), dict):
+            data = data['Job']
+        return data
+    try:
+        return parse_jobspec(text, filename=source_name)
+    except JobspecError as e:
+        raise JobInputError('Failed to parse job file %s: %s' % (where, e))
+
+
+def job_id_of(job, where):
+    job_id = job.get('ID') or job.get('Name')
+    if not job_id or not isinstance(job_id, str):
+        raise JobInputError('The job in %s has no ID (set "ID" or the job block\'s name)' % where)
+    if not job.get('ID'):
+        job['ID'] = job_id
+    if not job.get('Name'):
+        job['Name'] = job_id
+    return job_id
+
+
+def clean(value):
+    """Drop server-managed fields and nulls, recursively, for diffs."""
+    if isinstance(value, dict):
+        return dict((k, clean(v)) for k, v in sorted(value.items())
+                    if k not in SERVER_MANAGED and v is not None)
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+def overlay(base, new):
+    """What the job will look like: the stored job with the submitted fields on
+    top. Task groups and tasks are matched by name, so defaults the server
+    filled in do not show up as removals."""
+    if isinstance(base, dict) and isinstance(new, dict):
+        out = dict(base)
+        for key, value in new.items():
+            if value is None:
+                continue
+            out[key] = overlay(base.get(key), value)
+        return out
+    if isinstance(base, list) and isinstance(new, list) and all(
+            isinstance(x, dict) and 'Name' in x for x in base + new) and new:
+        by_name = dict((x['Name'], x) for x in base)
+        return [overlay(by_name.get(x['Name']), x) for x in new]
+    return new
+
+
+def _nomad_warnings(text):
+    return [line.strip(' *') for line in (text or '').splitlines() if line.strip(' *')]
+
+
+def _is_enforce_conflict(err):
+    return isinstance(err, NomadAPIError) and 'Enforcing job modify index' in (err.message or '')
+
+
+class NomadJob(object):
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.p = module.params
+        self.result = dict(changed=False)
+
+    # -- reads --------------------------------------------------------------
+
+    def current(self, job_id):
+        try:
+            job, _ = self.client.get('/v1/job/{}', job_id)
+            return job
+        except NomadNotFound:
+            return None
+
+    def plan(self, job):
+        body, _ = self.client.post('/v1/job/{}/plan', job['ID'], json=dict(Job=job, Diff=True, PolicyOverride=False))
+        return body or {}
+
+    def running_allocations(self, job_id):
+        allocs, _ = self.client.get('/v1/job/{}/allocations', job_id)
+        return allocation_summaries(self.client, [a for a in allocs or [] if a.get('DesiredStatus') == 'run'])
+
+    # -- present ------------------------------------------------------------
+
+    def present(self, job, where):
+        job_id = job['ID']
+        r = self.result
+        r['job_id'] = job_id
+        before = self.current(job_id) if self.module._diff else None
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                plan = self.plan(job)
+            except NomadError as e:
+                raise StepError('plan', job_id, e, where)
+            diff_type = (plan.get('Diff') or {}).get('Type') or 'None'
+            r['diff_type'] = diff_type
+            r['job_modify_index'] = plan.get('JobModifyIndex')
+            r['desired_updates'] = (plan.get('Annotations') or {}).get('DesiredTGUpdates') or {}
+            for w in _nomad_warnings(plan.get('Warnings')):
+                self.module.warn('Nomad: %s' % w)
+
+            if diff_type == 'None':
+                return self._unchanged(job_id, before, job)
+
+            r['changed'] = True
+            if self.module._diff:
+                r['diff'] = self._diff(before, job)
+            if self.module.check_mode:
+                failures = plan.get('FailedTGAllocs')
+                if failures:
+                    r['placement_failures'] = placement_failures(failures)
+                    self.module.warn('The plan says not every allocation can be placed: %s' % '; '.join(
+                        '%s: %s' % (g, ', '.join(f['reasons'])) for g, f in r['placement_failures'].items()))
+                r.update(eval_id=None, version=(before or {}).get('Version'), allocations=[])
+                return r
+
+            try:
+                reg, _ = self.client.post('/v1/jobs', json=dict(
+                    Job=job, EnforceIndex=True, JobModifyIndex=plan.get('JobModifyIndex') or 0))
+                break
+            except NomadAPIError as e:
+                if _is_enforce_conflict(e) and attempt < MAX_REGISTER_ATTEMPTS:
+                    # Someone registered between our plan and our write. Plan
+                    # again: if their job is ours, there is nothing left to do.
+                    r['changed'] = False
+                    r.pop('diff', None)
+                    continue
+                raise StepError('register', job_id, e, where)
+            except NomadError as e:
+                raise StepError('register', job_id, e, where)
+
+        r['eval_id'] = reg.get('EvalID') or None
+        r['job_modify_index'] = reg.get('JobModifyIndex')
+        for w in _nomad_warnings(reg.get('Warnings')):
+            self.module.warn('Nomad: %s' % w)
+
+        r['allocations'] = []
+        r['placement_failures'] = {}
+        r['blocked_eval'] = None
+        if r['eval_id'] and self.p['wait']:
+            try:
+                waited = wait_for_job(self.client, job_id, r['eval_id'], self.p['wait_timeout'],
+                                      job_type=job.get('Type') or 'service',
+                                      fail_on_placement_failure=self.p['fail_on_placement_failure'])
+            except PlacementFailure as e:
+                r.update(self._from_wait(e.result))
+                raise StepError('place', job_id, e, where, result=r)
+            except (AllocationFailed, WaitTimeout) as e:
+                if getattr(e, 'result', None):
+                    r.update(self._from_wait(e.result))
+                raise StepError('run', job_id, e, where, result=r)
+            except NomadError as e:
+                raise StepError('watch', job_id, e, where, result=r)
+            r.update(self._from_wait(waited))
+            if waited['placement_message']:
+                self.module.warn('Job %s registered, but %s' % (job_id, waited['placement_message']))
+        stored = self.current(job_id) or {}
+        r['version'] = stored.get('Version')
+        return r
+
+    def _from_wait(self, waited):
+        return dict(
+            evaluations=waited['evaluations'],
+            allocations=waited['allocations'],
+            placement_failures=waited['placement_failures'],
+            blocked_eval=waited['blocked_eval'],
+        )
+
+    def _unchanged(self, job_id, before, job):
+        r = self.result
+        r['changed'] = False
+        stored = before if before is not None else self.current(job_id)
+        r['version'] = (stored or {}).get('Version')
+        r['eval_id'] = None
+        r['allocations'] = self.running_allocations(job_id)
+        r['placement_failures'] = {}
+        if self.module._diff:
+            cleaned = clean(stored or {})
+            r['diff'] = dict(before=cleaned, after=cleaned)
+        return r
+
+    def _diff(self, before, job):
+        base = clean(before or {})
+        return dict(before=base, after=clean(overlay(base, job)),
+                    before_header='job %s (stored)' % job['ID'], after_header='job %s (submitted)' % job['ID'])
+
+    # -- absent -------------------------------------------------------------
+
+    def absent(self, job_id):
+        r = self.result
+        r['job_id'] = job_id
+        purge = self.p['purge']
+        try:
+            stored = self.current(job_id)
+        except NomadError as e:
+            raise StepError('read', job_id, e)
+        r['version'] = (stored or {}).get('Version')
+        r['eval_id'] = None
+        if stored is None:
+            return r
+        if stored.get('Stop') and not purge:
+            return r
+        r['changed'] = True
+        if self.module._diff:
+            after = {} if purge else dict(clean(stored), Stop=True)
+            r['diff'] = dict(before=clean(stored), after=after)
+        if self.module.check_mode:
+            return r
+        try:
+            body, _ = self.client.delete('/v1/job/{}', job_id, params=dict(purge=purge))
+        except NomadError as e:
+            raise StepError('purge' if purge else 'stop', job_id, e)
+        r['eval_id'] = (body or {}).get('EvalID') or None
+        if r['eval_id'] and self.p['wait']:
+            try:
+                chain = wait_for_evaluations(self.client, r['eval_id'], Deadline(self.p['wait_timeout']))
+            except NomadError as e:
+                raise StepError('watch the stop of', job_id, e, result=r)
+            r['evaluations'] = [ev.get('ID') for ev in chain]
+        return r
+
+
+class StepError(Exception):
+    """A named step failed: carries the verb, the job and Nomad's cause."""
+
+    def __init__(self, verb, job_id, cause, where=None, result=None):
+        self.result = result or {}
+        if isinstance(cause, PlacementFailure):
+            text = 'Failed to place job %r: %s' % (job_id, cause)
+        else:
+            text = 'Failed to %s job %r: %s' % (verb, job_id, cause)
+        if where and where != 'content':
+            text += ' (job file %s)' % where
+        super(StepError, self).__init__(text)
+
+
+def main():
+    argument_spec = nomad_argument_spec(
+        src=dict(type='path'),
+        content=dict(type='str'),
+        job=dict(type='dict'),
+        source_name=dict(type='str'),
+        name=dict(type='str', aliases=['id']),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        purge=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+        fail_on_placement_failure=dict(type='bool', default=True),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[('src', 'content', 'job'), ('name', 'src'), ('name', 'content'), ('name', 'job')],
+        required_if=[('state', 'present', ('src', 'content', 'job'), True),
+                     ('state', 'absent', ('name', 'src', 'content', 'job'), True)],
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    if p['src'] is not None and p['content'] is None:
+        # Without the action plugin (e.g. a copy of the module used on its
+        # own), src is a path on the managed host.
+        try:
+            with open(p['src'], 'rb') as f:
+                p['content'] = f.read().decode('utf-8')
+        except (IOError, OSError, UnicodeDecodeError) as e:
+            module.fail_json(msg='Failed to read job file %s: %s' % (p['src'], e))
+        p['source_name'] = p['source_name'] or os.path.basename(p['src'])
+
+    where = p['source_name'] or ('job' if p['job'] is not None else 'content')
+    job = None
+    job_id = p['name']
+    if p['content'] is not None or p['job'] is not None:
+        try:
+            job = load_job(p['content'], p['job'], p['source_name'])
+            job_id = job_id_of(job, where)
+        except JobInputError as e:
+            module.fail_json(msg=str(e), changed=False)
+
+    try:
+        client = client_from_module(module)
+    except NomadError as e:
+        module.fail_json(msg='Failed to set up the Nomad client: %s' % e)
+
+    nomad_job = NomadJob(module, client)
+    try:
+        if p['state'] == 'present':
+            result = nomad_job.present(job, where)
+        else:
+            result = nomad_job.absent(job_id)
+    except StepError as e:
+        result = dict(nomad_job.result)
+        result.update(e.result)
+        result.pop('msg', None)
+        module.fail_json(msg=str(e), **result)
+    except NomadError as e:
+        result = dict(nomad_job.result)
+        verb = 'submit' if p['state'] == 'present' else 'stop'
+        module.fail_json(msg='Failed to %s job %r: %s' % (verb, job_id, e), **result)
+    except Exception as e:  # the one outer handler: anything else is a bug worth reporting as such
+        import traceback
+        module.fail_json(msg='Unexpected error handling job %r: %s' % (job_id, e), exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,297 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nomad_job against responses a real Nomad 0.9.1 gave, replayed on 127.0.0.1."""
+
+import copy
+import json
+import os
+
+from nomad_replay import FIXTURES, ReplayServer, exchange, fixture, recorded, run_module, with_path
+
+from ansible_collections.nomadops.nomad.plugins.modules import nomad_job
+
+
+def job_text():
+    with open(os.path.join(FIXTURES, 'job-httpecho.json')) as f:
+        return f.read()
+
+
+def hcl_text():
+    with open(os.path.join(FIXTURES, 'httpecho.nomad')) as f:
+        return f.read()
+
+
+def stored_job(**changes):
+    """What GET /v1/job/httpecho returns once registered (trimmed)."""
+    job = json.loads(job_text())
+    job.update(Version=0, JobModifyIndex=16, CreateIndex=16, ModifyIndex=18, Status='running',
+               SubmitTime=1795815702390000000, Stop=False, Namespace='default', Priority=50)
+    job.update(changes)
+    return exchange('GET', '/v1/job/httpecho', body=job, index=18)
+
+
+def register_flow(plan):
+    """plan -> register -> eval -> allocs, all from our recorded fixtures."""
+    ev = fixture('eval-complete')
+    eval_id = ev['response']['body']['ID']
+    reg = copy.deepcopy(fixture('register'))
+    reg['response']['body']['EvalID'] = eval_id
+    allocs = with_path(fixture('eval-allocations'), '/v1/evaluation/%s/allocations' % eval_id)
+    for a in allocs['response']['body']:
+        a['EvalID'] = eval_id
+    job_allocs = exchange('GET', '/v1/job/httpecho/allocations', body=allocs['response']['body'], index=31)
+    return [plan, reg, ev, allocs, job_allocs, fixture('nodes'), stored_job()], reg, eval_id
+
+
+def args(srv, **extra):
+    base = dict(address=srv.address, content=job_text(), source_name='httpecho.json', wait_timeout=10)
+    base.update(extra)
+    return base
+
+
+def test_new_job_is_planned_registered_with_enforce_index_and_watched(capsys):
+    exs, reg, eval_id = register_flow(fixture('plan-added'))
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+        plans = srv.calls('POST', '/v1/job/httpecho/plan')
+        registers = srv.calls('POST', '/v1/jobs')
+    assert not failed, result
+    assert result['changed'] is True
+    assert result['diff_type'] == 'Added'
+    assert len(plans) == 1 and plans[0]['body']['Diff'] is True
+    assert plans[0]['body']['Job']['ID'] == 'httpecho'
+    assert len(registers) == 1
+    sent = registers[0]['body']
+    assert sent['EnforceIndex'] is True
+    assert sent['JobModifyIndex'] == fixture('plan-added')['response']['body']['JobModifyIndex'] == 0
+    assert sent['Job'] == json.loads(job_text())
+    assert result['eval_id'] == eval_id
+    assert result['job_modify_index'] == reg['response']['body']['JobModifyIndex']
+    assert result['version'] == 0
+    assert len(result['allocations']) == 2
+    assert {a['client_status'] for a in result['allocations']} == {'running'}
+    assert all(a['node_name'] for a in result['allocations'])
+    assert result['placement_failures'] == {}
+
+
+def test_bare_and_wrapped_json_and_job_dict_are_the_same_job(capsys):
+    wrapped = json.dumps({'Job': json.loads(job_text())})
+    for extra in (dict(content=wrapped), dict(job=json.loads(job_text()))):
+        with ReplayServer([fixture('plan-none'), stored_job(), exchange('GET', '/v1/job/httpecho/allocations',
+                                                                        body=[], index=3)]) as srv:
+            params = dict(address=srv.address)
+            params.update(extra)
+            failed, result = run_module(nomad_job.main, params, capsys)
+            assert not failed, result
+            plan = srv.calls('POST', '/v1/job/httpecho/plan')[0]
+        assert plan['body']['Job'] == json.loads(job_text())
+
+
+def test_unchanged_job_is_not_registered(capsys):
+    with ReplayServer([fixture('plan-none'), stored_job(),
+                       exchange('GET', '/v1/job/httpecho/allocations',
+                                body=fixture('eval-allocations')['response']['body'], index=31),
+                       fixture('nodes')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+        assert not srv.calls('POST', '/v1/jobs')
+    assert not failed, result
+    assert result['changed'] is False
+    assert result['diff_type'] == 'None'
+    assert result['version'] == 0
+    assert len(result['allocations']) == 2
+
+
+def test_check_mode_plans_only(capsys):
+    with ReplayServer([fixture('plan-added')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys, check_mode=True)
+        assert not srv.calls('POST', '/v1/jobs')
+        assert len(srv.calls('POST', '/v1/job/httpecho/plan')) == 1
+    assert not failed, result
+    assert result['changed'] is True and result['eval_id'] is None
+
+
+def test_diff_hides_server_managed_fields(capsys):
+    plan = copy.deepcopy(fixture('plan-added'))
+    plan['response']['body']['Diff']['Type'] = 'Edited'
+    plan['response']['body']['JobModifyIndex'] = 16
+    with ReplayServer([plan, stored_job()]) as srv:
+        bigger = json.loads(job_text())
+        bigger['TaskGroups'][0]['Count'] = 3
+        failed, result = run_module(nomad_job.main, args(srv, content=json.dumps(bigger)), capsys,
+                                    check_mode=True, diff=True)
+    assert not failed, result
+    before, after = result['diff']['before'], result['diff']['after']
+    assert before['TaskGroups'][0]['Count'] == 2 and after['TaskGroups'][0]['Count'] == 3
+    for field in ('JobModifyIndex', 'ModifyIndex', 'CreateIndex', 'SubmitTime', 'Status', 'Version'):
+        assert field not in before and field not in after
+    assert before['Priority'] == after['Priority'] == 50  # server default kept, not shown as removed
+
+
+def test_enforce_index_conflict_then_unchanged_plan_reports_unchanged(capsys):
+    # Another host registered the same job between our plan and our register.
+    conflict = with_path(fixture('enforce-index-stale'), '/v1/jobs')
+    conflict['request']['method'] = 'POST'
+    exs = [fixture('plan-added'), conflict, fixture('plan-none'), stored_job(),
+           exchange('GET', '/v1/job/httpecho/allocations', body=[], index=3)]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+        assert len(srv.calls('POST', '/v1/jobs')) == 1
+        assert len(srv.calls('POST', '/v1/job/httpecho/plan')) == 2
+    assert not failed, result
+    assert result['changed'] is False
+
+
+def test_recorded_enforce_index_zero_on_existing_job_then_edited_plan_registers_again(capsys):
+    conflict = with_path(recorded('044-job-register-enforceindex-zero-existing'), '/v1/jobs')
+    edited = copy.deepcopy(fixture('plan-added'))
+    edited['response']['body']['Diff']['Type'] = 'Edited'
+    edited['response']['body']['JobModifyIndex'] = 16
+    exs, _, _ = register_flow(fixture('plan-added'))
+    exs = [exs[0], conflict, edited] + exs[1:]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+        registers = srv.calls('POST', '/v1/jobs')
+    assert not failed, result
+    assert [r['body']['JobModifyIndex'] for r in registers] == [0, 16]
+    assert result['changed'] is True
+
+
+def test_recorded_validation_error_names_verb_job_status_url_and_cause(capsys):
+    exs = [fixture('plan-added'), recorded('060-jobs-register-missing-datacenters')]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+    assert failed
+    msg = result['msg']
+    assert msg.startswith("Failed to register job 'httpecho': HTTP 500")
+    assert srv.address + '/v1/jobs' in msg
+    assert 'Missing job datacenters' in msg
+    assert 'httpecho.json' in msg
+
+
+def _unplaceable_exchanges():
+    reg = recorded('050-jobs-register-unplaceable')
+    ev = recorded('051-evaluation-unplaceable')
+    plan = copy.deepcopy(fixture('plan-added'))
+    plan['request']['path'] = '/v1/job/unplaceable/plan'
+    job = json.loads(job_text())
+    job.update(ID='unplaceable', Name='unplaceable')
+    evid = ev['response']['body']['ID']
+    return job, [plan, reg, ev, exchange('GET', '/v1/evaluation/%s/allocations' % evid, body=[], index=37),
+                 recorded('053-job-get-unplaceable')]
+
+
+def test_recorded_placement_failure_fails_with_nomads_reasons(capsys):
+    job, exs = _unplaceable_exchanges()
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=json.dumps(job)), capsys)
+    assert failed
+    assert result['msg'].startswith("Failed to place job 'unplaceable': Evaluation")
+    assert 'Task Group "web" (failed to place 1 allocation):' in result['msg']
+    assert '* Constraint "${attr.nonexistent.attribute} = yes" filtered 3 nodes' in result['msg']
+    assert result['placement_failures']['web']['constraint_filtered'] == {'${attr.nonexistent.attribute} = yes': 3}
+    assert result['changed'] is True  # it was registered; Nomad keeps a blocked eval
+
+
+def test_recorded_placement_failure_can_be_allowed(capsys):
+    job, exs = _unplaceable_exchanges()
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=json.dumps(job),
+                                                         fail_on_placement_failure=False), capsys)
+    assert not failed, result
+    assert result['changed'] is True
+    assert result['placement_failures']['web']['failed'] == 1
+    assert any('filtered 3 nodes' in w for w in result['warnings'])
+    assert result['blocked_eval'] == recorded('051-evaluation-unplaceable')['response']['body']['BlockedEval']
+
+
+def test_bad_json_fails_before_anything_is_sent(capsys):
+    with ReplayServer([]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content='{"Job": {"ID": "x",\n  "Name": }}'), capsys)
+        assert srv.requests == []
+    assert failed
+    assert 'httpecho.json' in result['msg'] and 'line 2' in result['msg']
+
+
+def test_hcl_error_names_file_and_line_before_anything_is_sent(capsys):
+    broken = 'job "broken" {\n  datacenters = ["home"\n}\n'
+    with ReplayServer([]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=broken, source_name='broken.nomad'), capsys)
+        assert srv.requests == []
+    assert failed
+    assert 'broken.nomad' in result['msg'] and 'line' in result['msg']
+
+
+def test_hcl_job_is_parsed_to_the_recorded_api_job(capsys):
+    with ReplayServer([fixture('plan-none'), stored_job(),
+                       exchange('GET', '/v1/job/httpecho/allocations', body=[], index=3)]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad'),
+                                    capsys)
+        sent = srv.calls('POST', '/v1/job/httpecho/plan')[0]['body']['Job']
+    assert not failed, result
+    expected = json.loads(job_text())
+    assert sent['ID'] == expected['ID'] and sent['Datacenters'] == expected['Datacenters']
+    assert sent['TaskGroups'][0]['Count'] == 2
+    assert sent['TaskGroups'][0]['Tasks'][0]['Config'] == expected['TaskGroups'][0]['Tasks'][0]['Config']
+
+
+def test_permission_denied_explains_the_token(capsys):
+    denied = with_path(fixture('acl-no-token'), '/v1/job/httpecho/plan')
+    denied['request']['method'] = 'POST'
+    with ReplayServer([denied]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys)
+    assert failed
+    assert "Failed to plan job 'httpecho'" in result['msg']
+    assert 'a valid ACL token is required (token or NOMAD_TOKEN)' in result['msg']
+
+
+def test_unreachable_agent_is_named(capsys):
+    failed, result = run_module(nomad_job.main, dict(content=job_text(), address='http://127.0.0.1:9',
+                                                     timeout=2), capsys)
+    assert failed
+    assert 'http://127.0.0.1:9' in result['msg'] and "job 'httpecho'" in result['msg']
+
+
+# -- absent -----------------------------------------------------------------
+
+def test_recorded_purge(capsys):
+    purge = recorded('087-job-delete-purge')
+    evid = purge['response']['body']['EvalID']
+    ev = with_path(recorded('082-evaluation-of-stop'), '/v1/evaluation/' + evid)
+    with ReplayServer([recorded('031-job-get'), purge, ev]) as srv:
+        failed, result = run_module(nomad_job.main, dict(address=srv.address, name='httpecho', state='absent',
+                                                         purge=True), capsys)
+        delete = srv.calls('DELETE', '/v1/job/httpecho')
+    assert not failed, result
+    assert result['changed'] is True and result['eval_id'] == evid
+    assert len(delete) == 1 and delete[0]['query'] == {'purge': 'true'}
+
+
+def test_recorded_absent_job_is_unchanged(capsys):
+    with ReplayServer([with_path(recorded('070-job-get-doesnotexist'), '/v1/job/httpecho')]) as srv:
+        failed, result = run_module(nomad_job.main, dict(address=srv.address, name='httpecho', state='absent',
+                                                         purge=True), capsys)
+        assert not srv.calls('DELETE')
+    assert not failed and result['changed'] is False
+
+
+def test_recorded_stopped_job_without_purge_is_unchanged(capsys):
+    with ReplayServer([recorded('083-job-get-after-stop')]) as srv:
+        failed, result = run_module(nomad_job.main, dict(address=srv.address, name='httpecho', state='absent'),
+                                    capsys)
+        assert not srv.calls('DELETE')
+    assert not failed and result['changed'] is False
+
+
+def test_absent_check_mode_deletes_nothing(capsys):
+    with ReplayServer([stored_job()]) as srv:
+        failed, result = run_module(nomad_job.main, dict(address=srv.address, content=job_text(), state='absent',
+                                                         purge=True), capsys, check_mode=True, diff=True)
+        assert not srv.calls('DELETE')
+    assert not failed and result['changed'] is True
+    assert result['diff']['after'] == {} and result['diff']['before']['ID'] == 'httpecho'
+
+
+def test_present_needs_a_job(capsys):
+    failed, result = run_module(nomad_job.main, dict(name='httpecho'), capsys)
+    assert failed and 'src' in result['msg']
