@@ -42,8 +42,8 @@ options:
       - Path on the controller of a job file, in HCL or JSON.
       - A relative path is looked up like M(ansible.builtin.copy) does, in the role's or playbook's
         C(files/) directory and then next to the playbook; in an ad-hoc command, in the current directory.
-      - JSON is recognised by a C(.json) extension or by text that starts with C({). JSON may be
-        C({"Job": {...}}) as C(nomad job run -output) writes it, or the bare job.
+      - JSON is recognised by a C(.json) extension or by text that starts with an opening brace. JSON may be
+        the object C(nomad job run -output) writes, with the job under C(Job), or the bare job.
       - Exactly one of O(src), O(content) and O(job) is required with O(state=present).
     type: path
   content:
