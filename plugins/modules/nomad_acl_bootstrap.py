@@ -22,7 +22,7 @@ description:
     so the token never appears in the output, even with C(-vvv). Use it through a registered variable,
     or O(token_file).
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
   - nomadops.nomad.connection
 options:
@@ -41,15 +41,20 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode and report what would change without changing it.
     details:
       - A known token is verified in check mode too. Without a valid token, check mode reports that a bootstrap
         would happen; Nomad 0.9.1 offers no read-only way to ask whether it already did.
   diff_mode:
     support: none
+    description: Nothing to compare.
   platform:
+    support: full
+    description: The module runs where the Nomad agent is reachable; O(token_file) is handled on the controller.
     platforms: posix
   action_group:
     support: full
+    description: Use C(group/nomadops.nomad.nomad) in C(module_defaults) to set the connection options once.
     membership:
       - nomadops.nomad.nomad
 notes:
@@ -148,7 +153,7 @@ class ACLBootstrap(object):
     def verify_token(self):
         """Return the token's description when it is a management token; None when Nomad does not know it."""
         try:
-            body, _ = self.client.get('/v1/acl/token/self')
+            body = self.client.get('/v1/acl/token/self')[0]
         except NomadPermissionDenied:
             return None  # "ACL token not found": a token from a cluster since rebuilt
         except NomadAPIError as err:
@@ -175,7 +180,7 @@ class ACLBootstrap(object):
                         msg='ACLs would be bootstrapped')
 
         try:
-            body, _ = self.client.post('/v1/acl/bootstrap')
+            body = self.client.post('/v1/acl/bootstrap')[0]
         except NomadAPIError as err:
             if ALREADY_DONE not in err.message:
                 self.fail(self._explain('bootstrap ACLs', err))

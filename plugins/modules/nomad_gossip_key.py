@@ -22,7 +22,7 @@ description:
     so the key never appears in the output, even with C(-vvv).
   - This runs on the controller only; it needs neither C(delegate_to) nor privileges on the target.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 options:
   path:
     description:
@@ -43,10 +43,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode and report what would change without changing it.
     details: In check mode a key that would be generated is returned as V(null).
   diff_mode:
     support: none
+    description: Nothing to compare.
   platform:
+    support: full
+    description: Runs on the Ansible controller.
     platforms: posix
 notes:
   - Several hosts running the task at once are safe; a lock on the directory of O(path) lets one of them create the key.

@@ -26,7 +26,7 @@ description:
   - This runs on the controller only and needs the python C(cryptography) package there.
     Copy the results to the hosts with M(ansible.builtin.copy).
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 requirements:
   - cryptography (python, on the controller)
 options:
@@ -85,10 +85,14 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode and report what would change without changing it.
   diff_mode:
     support: full
+    description: Reports differences.
     details: Shows the certificate's names, expiry and serial before and after.
   platform:
+    support: full
+    description: Runs on the Ansible controller.
     platforms: posix
 notes:
   - Hosts running the task at once are safe; a lock on the key's directory makes one of them create the CA.

@@ -96,7 +96,7 @@ def run_playbook(tmp_path, nomad_address):
     bindir = os.path.dirname(sys.executable)
     proc = subprocess.run(
         [os.path.join(bindir, 'ansible-playbook'), '-vvv', '--diff', '-i', str(inventory), str(playbook)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300, check=False)
     return proc.returncode, proc.stdout.decode('utf-8', 'replace')
 
 

@@ -18,7 +18,7 @@ def mode(path):
 
 
 def test_generated_key_is_16_random_bytes_base64():
-    keys = {gossip.generate_key() for _ in range(20)}
+    keys = {gossip.generate_key() for dummy in range(20)}
     assert len(keys) == 20
     for key in keys:
         assert len(base64.b64decode(key, validate=True)) == 16
@@ -36,14 +36,14 @@ def test_first_run_creates_file_0600_in_private_dir(tmp_path):
 
 def test_second_run_returns_the_same_key_unchanged(tmp_path):
     path = str(tmp_path / 'gossip.key')
-    first, _ = gossip.ensure_key(path)
+    first = gossip.ensure_key(path)[0]
     second, changed = gossip.ensure_key(path)
     assert (second, changed) == (first, False)
 
 
 def test_wrong_mode_is_repaired_without_changing_the_key(tmp_path):
     path = str(tmp_path / 'gossip.key')
-    first, _ = gossip.ensure_key(path)
+    first = gossip.ensure_key(path)[0]
     os.chmod(path, 0o644)
     second, changed = gossip.ensure_key(path)
     assert changed is True and second == first and mode(path) == 0o600
@@ -58,7 +58,7 @@ def test_check_mode_writes_nothing(tmp_path):
 
 def test_regenerate_replaces_the_key(tmp_path):
     path = str(tmp_path / 'gossip.key')
-    first, _ = gossip.ensure_key(path)
+    first = gossip.ensure_key(path)[0]
     second, changed = gossip.ensure_key(path, regenerate=True)
     assert changed is True and second != first
 
@@ -102,7 +102,7 @@ def test_concurrent_first_runs_agree_on_one_key(tmp_path):
     def run():
         results.append(gossip.ensure_key(path)[0])
 
-    threads = [threading.Thread(target=run) for _ in range(8)]
+    threads = [threading.Thread(target=run) for dummy in range(8)]
     for t in threads:
         t.start()
     for t in threads:

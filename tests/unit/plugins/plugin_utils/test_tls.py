@@ -81,7 +81,7 @@ def test_san_change_reissues_and_keeps_the_key(paths):
     issue(paths)
     key_before = open(paths['key'], 'rb').read()
     serial_before = load(paths['cert']).serial_number
-    _, out = issue(paths, ips=('127.0.0.1', '10.89.64.12'))
+    dummy, out = issue(paths, ips=('127.0.0.1', '10.89.64.12'))
     assert out['changed'] and 'subject alternative names differ' in out['reason']
     assert '10.89.64.12' in out['reason']
     assert load(paths['cert']).serial_number != serial_before
@@ -91,17 +91,17 @@ def test_san_change_reissues_and_keeps_the_key(paths):
 
 def test_near_expiry_reissues(paths):
     issue(paths, valid_days=40)
-    _, out = issue(paths, valid_days=40)
+    dummy, out = issue(paths, valid_days=40)
     assert not out['changed']
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=15)
-    _, out = issue(paths, now=later, valid_days=40)
+    dummy, out = issue(paths, now=later, valid_days=40)
     assert out['changed'] and 'within 30 days' in out['reason']
 
 
 def test_cert_from_another_ca_is_reissued(paths, tmp_path):
     issue(paths)
     other = dict(paths, ca_cert=str(tmp_path / 'o' / 'ca.pem'), ca_key=str(tmp_path / 'o' / 'ca-key.pem'))
-    _, out = issue(other)
+    dummy, out = issue(other)
     assert out['changed'] and out['reason'] == 'certificate is not signed by the CA'
     load(paths['cert']).verify_directly_issued_by(load(other['ca_cert']))
 
@@ -111,16 +111,16 @@ def test_mismatched_key_is_replaced(paths, tmp_path):
     other = dict(paths, cert=str(tmp_path / 'x.pem'), key=str(tmp_path / 'x-key.pem'))
     issue(other)
     os.replace(other['key'], paths['key'])
-    _, out = issue(paths)
+    dummy, out = issue(paths)
     assert out['reason'] == 'private key does not match the certificate'
-    _, out = issue(paths)
+    dummy, out = issue(paths)
     assert not out['changed']
 
 
 def test_loose_key_mode_is_repaired(paths):
     issue(paths)
     os.chmod(paths['key'], 0o644)
-    _, out = issue(paths)
+    dummy, out = issue(paths)
     assert out['changed'] and out['reason'] == 'private key mode fixed'
     assert mode(paths['key']) == 0o600
 
@@ -130,7 +130,7 @@ def test_check_mode_writes_nothing(paths):
     assert ca['changed'] and out['changed']
     assert not os.path.exists(os.path.dirname(paths['cert'])) or os.listdir(os.path.dirname(paths['cert'])) == []
     issue(paths)
-    _, out = issue(paths, ips=('127.0.0.1',), check_mode=True)
+    dummy, out = issue(paths, ips=('127.0.0.1',), check_mode=True)
     assert out['changed'] and out['after']['ip_addresses'] == ['127.0.0.1']
     assert tls.cert_sans(load(paths['cert']))[1] == ['10.89.64.11', '127.0.0.1']
 
@@ -204,7 +204,7 @@ def test_mutual_tls_handshake_with_strict_verification(paths, tmp_path):
     seen = {}
 
     def serve():
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         with server_ctx.wrap_socket(conn, server_side=True) as tls_conn:
             seen['peer'] = tls_conn.getpeercert()
             tls_conn.sendall(b'ok')
@@ -237,7 +237,7 @@ def test_mutual_tls_handshake_with_strict_verification(paths, tmp_path):
 
 
 def _accept_quietly(listener, ctx):
-    conn, _ = listener.accept()
+    conn = listener.accept()[0]
     try:
         ctx.wrap_socket(conn, server_side=True)
     except (ssl.SSLError, OSError):
