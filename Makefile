@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := podman runc debootstrap gnupg unzip zip
+APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: deps apt venv test unit integration sanity lint molecule cluster cluster-down bench clean
@@ -54,4 +54,6 @@ bench: deps
 	for b in bench/*.py; do $(BIN)/python $$b; done
 
 clean:
+	@# podman's overlay mounts must go before its storage under .cache does.
+	if [ -d .cache/podman ]; then . tests/hosts/env.sh && podman system reset -f; fi
 	rm -rf $(VENV) .cache tests/output

@@ -31,6 +31,8 @@ _nomadops_write_if_changed "$NOMADOPS_STATE/containers.conf" <<CONF
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 
 [network]
+# netavark reads the JSON network file below; CNI would not.
+network_backend = "netavark"
 network_config_dir = "$NOMADOPS_STATE/networks"
 default_network = "$NOMADOPS_NETWORK"
 

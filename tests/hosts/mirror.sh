@@ -54,7 +54,7 @@ json="$(python tests/support/release_mirror.py --binary "$OUT/double/nomad" --ve
 key="$(printf '%s' "$json" | python -c '
 import json, sys
 data = json.load(sys.stdin)
-for name in ("public_key", "public_key_path", "gpg_key", "key", "key_path"):
+for name in ("public_key_path", "key_path"):
     if data.get(name):
         print(data[name])
         break
