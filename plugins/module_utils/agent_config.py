@@ -1,0 +1,504 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Nomad 0.9.1 agent configuration: which keys each block accepts, and how
+a config directory is loaded and merged.
+
+Standard library only: this ships to managed hosts.  Errors are raised as
+:class:`AgentConfigError` carrying the message Nomad 0.9.1 prints, so a bad
+config is rejected with the same words before Nomad ever sees it.
+
+A config is the decoded form produced by ``hcl.loads`` (every block is a list
+of objects) or by ``json.loads`` (a block may be a bare object); both are
+accepted.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import binascii
+import json
+import os
+import re
+
+# Valid keys per block, as Nomad 0.9.1 checks them.  None marks a free-form
+# map whose keys are the user's (meta, options, ...).
+TOP_KEYS = (
+    'region', 'datacenter', 'name', 'data_dir', 'plugin_dir', 'log_level', 'log_json',
+    'bind_addr', 'enable_debug', 'ports', 'addresses', 'interfaces', 'advertise', 'client',
+    'server', 'telemetry', 'leave_on_interrupt', 'leave_on_terminate', 'enable_syslog',
+    'syslog_facility', 'disable_update_check', 'disable_anonymous_signature', 'consul',
+    'vault', 'tls', 'http_api_response_headers', 'acl', 'sentinel', 'autopilot', 'plugin',
+)
+ADDR_KEYS = ('http', 'rpc', 'serf')
+SERVER_JOIN_KEYS = ('start_join', 'retry_join', 'retry_max', 'retry_interval')
+CLIENT_KEYS = (
+    'enabled', 'state_dir', 'alloc_dir', 'servers', 'node_class', 'options', 'meta',
+    'chroot_env', 'network_interface', 'network_speed', 'memory_total_mb',
+    'cpu_total_compute', 'max_kill_timeout', 'client_max_port', 'client_min_port',
+    'reserved', 'stats', 'gc_interval', 'gc_disk_usage_threshold',
+    'gc_inode_usage_threshold', 'gc_parallel_destroys', 'gc_max_allocs', 'no_host_uuid',
+    'server_join',
+)
+RESERVED_KEYS = ('cpu', 'memory', 'disk', 'reserved_ports')
+SERVER_KEYS = (
+    'enabled', 'bootstrap_expect', 'data_dir', 'protocol_version', 'raft_protocol',
+    'num_schedulers', 'enabled_schedulers', 'node_gc_threshold', 'eval_gc_threshold',
+    'job_gc_threshold', 'deployment_gc_threshold', 'heartbeat_grace', 'min_heartbeat_ttl',
+    'max_heartbeats_per_second', 'rejoin_after_leave', 'encrypt', 'authoritative_region',
+    'non_voting_server', 'redundancy_zone', 'upgrade_version', 'server_join',
+    'start_join', 'retry_join', 'retry_max', 'retry_interval',
+)
+ACL_KEYS = ('enabled', 'token_ttl', 'policy_ttl', 'replication_token')
+TELEMETRY_KEYS = (
+    'statsite_address', 'statsd_address', 'disable_hostname', 'use_node_name',
+    'collection_interval', 'publish_allocation_metrics', 'publish_node_metrics',
+    'datadog_address', 'datadog_tags', 'prometheus_metrics', 'circonus_api_token',
+    'circonus_api_app', 'circonus_api_url', 'circonus_submission_interval',
+    'circonus_submission_url', 'circonus_check_id', 'circonus_check_force_metric_activation',
+    'circonus_check_instance_id', 'circonus_check_search_tag', 'circonus_check_display_name',
+    'circonus_check_tags', 'circonus_broker_id', 'circonus_broker_select_tag',
+    'disable_tagged_metrics', 'backwards_compatible_metrics', 'prefix_filter',
+    'filter_default', 'disable_dispatched_job_summary_metrics',
+)
+CONSUL_KEYS = (
+    'address', 'auth', 'auto_advertise', 'ca_file', 'cert_file', 'checks_use_advertise',
+    'client_auto_join', 'client_service_name', 'client_http_check_name', 'key_file',
+    'server_auto_join', 'server_service_name', 'server_http_check_name',
+    'server_serf_check_name', 'server_rpc_check_name', 'ssl', 'timeout', 'token', 'verify_ssl',
+)
+TLS_KEYS = (
+    'http', 'rpc', 'verify_server_hostname', 'rpc_upgrade_mode', 'ca_file', 'cert_file',
+    'key_file', 'verify_https_client', 'tls_cipher_suites', 'tls_min_version',
+    'tls_prefer_server_cipher_suites',
+)
+VAULT_KEYS = (
+    'address', 'allow_unauthenticated', 'enabled', 'task_token_ttl', 'ca_file', 'ca_path',
+    'cert_file', 'create_from_role', 'key_file', 'tls_server_name', 'tls_skip_verify', 'token',
+)
+SENTINEL_KEYS = ('import',)
+AUTOPILOT_KEYS = (
+    'cleanup_dead_servers', 'server_stabilization_time', 'last_contact_threshold',
+    'max_trailing_logs', 'enable_redundancy_zones', 'disable_upgrade_migration',
+    'enable_custom_upgrades',
+)
+PLUGIN_KEYS = ('args', 'config')
+
+# Blocks in the order Nomad parses them (the first failing block wins), with
+# the prefix Nomad puts in front of their errors.
+BLOCKS = (
+    ('ports', ADDR_KEYS, 'ports ->'),
+    ('addresses', ADDR_KEYS, 'addresses ->'),
+    ('advertise', ADDR_KEYS, 'advertise ->'),
+    ('client', CLIENT_KEYS, 'client ->'),
+    ('server', SERVER_KEYS, 'server ->'),
+    ('acl', ACL_KEYS, 'acl ->'),
+    ('telemetry', TELEMETRY_KEYS, 'telemetry ->'),
+    ('consul', CONSUL_KEYS, 'consul ->'),
+    ('vault', VAULT_KEYS, 'vault ->'),
+    ('tls', TLS_KEYS, 'tls ->'),
+    ('sentinel', SENTINEL_KEYS, 'sentinel->'),
+    ('autopilot', AUTOPILOT_KEYS, 'autopilot->'),
+)
+
+SCHEMA = {
+    '': TOP_KEYS, 'ports': ADDR_KEYS, 'addresses': ADDR_KEYS, 'advertise': ADDR_KEYS,
+    'client': CLIENT_KEYS, 'client.reserved': RESERVED_KEYS,
+    'client.server_join': SERVER_JOIN_KEYS, 'server': SERVER_KEYS,
+    'server.server_join': SERVER_JOIN_KEYS, 'acl': ACL_KEYS, 'telemetry': TELEMETRY_KEYS,
+    'consul': CONSUL_KEYS, 'vault': VAULT_KEYS, 'tls': TLS_KEYS, 'sentinel': SENTINEL_KEYS,
+    'autopilot': AUTOPILOT_KEYS, 'plugin': PLUGIN_KEYS,
+}
+
+INT_KEYS = {
+    'ports': ('http', 'rpc', 'serf'),
+    'server': ('bootstrap_expect', 'protocol_version', 'raft_protocol', 'num_schedulers',
+               'retry_max'),
+    'client': ('network_speed', 'memory_total_mb', 'cpu_total_compute', 'client_max_port',
+               'client_min_port', 'gc_parallel_destroys', 'gc_max_allocs'),
+    'client.reserved': ('cpu', 'memory', 'disk'),
+}
+BOOL_KEYS = {
+    '': ('log_json', 'enable_debug', 'leave_on_interrupt', 'leave_on_terminate',
+         'enable_syslog', 'disable_update_check', 'disable_anonymous_signature'),
+    'server': ('enabled', 'rejoin_after_leave', 'non_voting_server'),
+    'client': ('enabled', 'no_host_uuid'),
+    'acl': ('enabled',),
+    'tls': ('http', 'rpc', 'verify_server_hostname', 'rpc_upgrade_mode',
+            'verify_https_client'),
+}
+DURATION_KEYS = {
+    'server': ('heartbeat_grace', 'min_heartbeat_ttl', 'retry_interval'),
+    'server.server_join': ('retry_interval',),
+    'client.server_join': ('retry_interval',),
+    'client': ('gc_interval',),
+    'acl': ('token_ttl', 'policy_ttl'),
+}
+# Lists that Nomad appends across files instead of replacing.
+APPEND_LISTS = {('client', 'servers'), ('server', 'retry_join'), ('server', 'start_join'),
+                ('server', 'enabled_schedulers')}
+
+
+class AgentConfigError(Exception):
+    """A config Nomad 0.9.1 would refuse.
+
+    ``message`` is what Nomad says after ``Error loading FILE:``; ``filename``
+    and ``line`` (when known) locate the offending key, ``key`` is its dotted path.
+    """
+
+    def __init__(self, message, filename=None, line=None, key=None):
+        self.message = message
+        self.filename = filename
+        self.line = line
+        self.key = key
+        super(AgentConfigError, self).__init__(self.__str__())
+
+    def __str__(self):
+        where = ''
+        if self.filename:
+            where = 'Error loading %s: ' % self.filename
+        text = where + self.message
+        if self.line:
+            text += ' (line %d)' % self.line
+        return text
+
+
+def _multierror(errors):
+    """go-multierror's list format, as Nomad prints it."""
+    points = '\n'.join('* %s' % e for e in errors)
+    return '%d error(s) occurred:\n\n%s' % (len(errors), points)
+
+
+def _objects(value):
+    """A block as a list of objects, whether it came from HCL or from JSON."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return value
+    return None
+
+
+def _invalid_keys(obj, valid):
+    return ['invalid key: %s' % k for k in obj if k not in valid]
+
+
+_DURATION_RE = re.compile(r'^([0-9]*(\.[0-9]*)?(ns|us|\u00b5s|ms|s|m|h))+$')
+_DURATION_PART = re.compile(r'([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|ms|s|m|h)')
+_UNITS = {'ns': 1, 'us': 1000, u'\u00b5s': 1000, 'ms': 10 ** 6, 's': 10 ** 9, 'm': 60 * 10 ** 9,
+          'h': 3600 * 10 ** 9}
+
+
+def parse_duration(value):
+    """Go's time.ParseDuration, returning nanoseconds (int)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    text = str(value).strip()
+    sign = 1
+    if text[:1] in '+-':
+        sign = -1 if text[0] == '-' else 1
+        text = text[1:]
+    if text == '0':
+        return 0
+    if not text or not _DURATION_RE.match(text):
+        raise ValueError('time: invalid duration %s' % value)
+    total = 0.0
+    for num, unit in _DURATION_PART.findall(text):
+        if num in ('', '.'):
+            raise ValueError('time: invalid duration %s' % value)
+        total += float(num) * _UNITS[unit]
+    return sign * int(total)
+
+
+def _check_types(path, obj, errors):
+    """mapstructure's weak decoding: only values it could not convert fail."""
+    for key in INT_KEYS.get(path, ()):
+        if key not in obj:
+            continue
+        val = obj[key]
+        if isinstance(val, bool):
+            continue
+        if isinstance(val, (int, float)):
+            continue
+        if isinstance(val, str):
+            try:
+                int(val, 0)
+            except ValueError:
+                errors.append("cannot parse '%s' as int: strconv.ParseInt: parsing %s: invalid syntax"
+                              % (key, json.dumps(val)))
+            continue
+        errors.append("'%s' expected type 'int', got unconvertible type '%s'" % (key, _go_type(val)))
+    for key in BOOL_KEYS.get(path, ()):
+        if key not in obj:
+            continue
+        val = obj[key]
+        if isinstance(val, (bool, int, float)):
+            continue
+        if isinstance(val, str):
+            if val not in ('1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false',
+                           'False', ''):
+                errors.append("cannot parse '%s' as bool: strconv.ParseBool: parsing %s: invalid syntax"
+                              % (key, json.dumps(val)))
+            continue
+        errors.append("'%s' expected type 'bool', got unconvertible type '%s'" % (key, _go_type(val)))
+
+
+def _go_type(val):
+    if isinstance(val, list):
+        return '[]interface {}'
+    if isinstance(val, dict):
+        return 'map[string]interface {}'
+    return type(val).__name__
+
+
+def _check_durations(path, obj):
+    for key in DURATION_KEYS.get(path, ()):
+        if key in obj and obj[key] not in (None, ''):
+            try:
+                parse_duration(obj[key])
+            except ValueError as e:
+                return "1 error(s) decoding:\n\n* error decoding '%s': %s" % (key, e)
+    return None
+
+
+def _block_error(name, objs, valid, prefix):
+    """Errors of one top-level block, formatted as Nomad does (or None)."""
+    if len(objs) > 1:
+        return "%s only one '%s' block allowed" % (prefix, name)
+    obj = objs[0]
+    errs = _invalid_keys(obj, valid)
+    if errs:
+        return _multierror(['%s %s' % (prefix, e) for e in errs])
+    type_errs = []
+    _check_types(name, obj, type_errs)
+    if type_errs:
+        return '%s 1 error(s) decoding:\n\n%s' % (prefix, '\n'.join('* %s' % e for e in type_errs))
+    dur = _check_durations(name, obj)
+    if dur:
+        return '%s %s' % (prefix, dur)
+    for sub, keys, subprefix in (('reserved', RESERVED_KEYS, 'reserved ->'),
+                                 ('server_join', SERVER_JOIN_KEYS, 'server_join->')):
+        if sub not in obj or (name, sub) == ('server', 'reserved'):
+            continue
+        subobjs = _objects(obj[sub])
+        if subobjs is None:
+            continue
+        if len(subobjs) > 1:
+            return "%s %s only one '%s' block allowed" % (prefix, subprefix, sub)
+        errs = _invalid_keys(subobjs[0], keys)
+        if errs:
+            return _multierror(['%s %s %s' % (prefix, subprefix, e) for e in errs])
+        dur = _check_durations('%s.%s' % (name, sub), subobjs[0])
+        if dur:
+            return '%s %s %s' % (prefix, subprefix, dur)
+    return None
+
+
+def _plugin_error(objs):
+    """plugin "NAME" { args, config } blocks."""
+    index = 0
+    for item in objs:
+        for pname, body in item.items():
+            for pobj in (_objects(body) or [body]):
+                index += 1
+                if not isinstance(pobj, dict):
+                    return 'plugin-> plugin config %d doesn\'t incude a name key' % index
+                errs = _invalid_keys(pobj, PLUGIN_KEYS)
+                if errs:
+                    return 'plugin-> invalid keys in plugin config %d: %s' % (index, _multierror(errs))
+    return None
+
+
+def validate(config, filename=None, text=None):
+    """Raise AgentConfigError if Nomad 0.9.1 would refuse this config.
+
+    ``config`` is one file's decoded content.  ``text`` (the file's source)
+    lets the error name the line of the offending key.
+    """
+    if not isinstance(config, dict):
+        raise AgentConfigError('error parsing: root should be an object', filename)
+    errs = _invalid_keys(config, TOP_KEYS)
+    if errs:
+        bad = [k for k in config if k not in TOP_KEYS]
+        raise AgentConfigError("error parsing 'config': " + _multierror(['config: %s' % e for e in errs]),
+                               filename, _line_of(text, bad[0]), bad[0])
+    type_errs = []
+    _check_types('', config, type_errs)
+    if type_errs:
+        raise AgentConfigError("error parsing 'config': 1 error(s) decoding:\n\n%s"
+                               % '\n'.join('* %s' % e for e in type_errs), filename)
+    for name, valid, prefix in BLOCKS:
+        if name not in config:
+            continue
+        objs = _objects(config[name])
+        if objs is None:
+            raise AgentConfigError("error parsing 'config': %s %s value: should be an object"
+                                   % (prefix, name), filename, _line_of(text, name), name)
+        msg = _block_error(name, objs, valid, prefix)
+        if msg:
+            key = _bad_key(msg)
+            raise AgentConfigError("error parsing 'config': " + msg, filename,
+                                   _line_of(text, key, block=name), '%s.%s' % (name, key) if key else name)
+    if 'plugin' in config:
+        objs = _objects(config['plugin'])
+        msg = _plugin_error(objs or [])
+        if msg:
+            key = _bad_key(msg)
+            raise AgentConfigError("error parsing 'config': " + msg, filename,
+                                   _line_of(text, key, block='plugin'), key)
+    return True
+
+
+def _bad_key(msg):
+    m = re.search(r'invalid key: (\S+)', msg)
+    return m.group(1) if m else None
+
+
+def _line_of(text, key, block=None):
+    """1-based line of ``key`` in the source (inside ``block`` when given)."""
+    if not text or not key:
+        return None
+    lines = text.splitlines()
+    start = 0
+    if block:
+        pat = re.compile(r'^\s*"?%s"?\s*(\{|=|"|:)' % re.escape(block))
+        for i, line in enumerate(lines):
+            if pat.search(line):
+                start = i
+                break
+    pat = re.compile(r'^\s*"?%s"?\s*(=|\{|:|")' % re.escape(key))
+    for i in range(start, len(lines)):
+        if pat.search(lines[i]):
+            return i + 1
+    return None
+
+
+# --- loading a config directory -------------------------------------------------
+
+def _is_temporary(name):
+    return name.endswith('~') or name.startswith('.#') or (name.startswith('#') and name.endswith('#'))
+
+
+def config_files(path):
+    """The files Nomad reads for ``-config PATH``, in its order."""
+    if not os.path.isdir(path):
+        return [path]
+    names = [n for n in os.listdir(path)
+             if (n.endswith('.hcl') or n.endswith('.json')) and not _is_temporary(n)
+             and not os.path.isdir(os.path.join(path, n))]
+    return [os.path.join(path, n) for n in sorted(names)]
+
+
+def parse_text(text, filename, loads=None):
+    """Decode one config file's text (HCL or JSON) and validate it."""
+    if filename.endswith('.json'):
+        try:
+            config = json.loads(text)
+        except ValueError as e:
+            raise AgentConfigError('error parsing: %s' % e, filename)
+    else:
+        if loads is None:
+            loads = _hcl_loads()
+        try:
+            config = loads(text, filename)
+        except Exception as e:  # HCLError: keep its position
+            msg = getattr(e, 'nomad_message', None) or str(e)
+            if not msg.startswith('error parsing'):
+                msg = 'error parsing: %s' % msg
+            raise AgentConfigError(msg, filename, getattr(e, 'line', None))
+    validate(config, filename, text)
+    return config
+
+
+def _hcl_loads():
+    try:
+        from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import loads
+    except ImportError:
+        from hcl import loads  # pylint: disable=import-error
+    return loads
+
+
+def load(paths, loads=None):
+    """Load and merge ``-config`` paths (files or directories) like Nomad 0.9.1.
+
+    Returns ``(merged_config, files)``.  Raises AgentConfigError whose
+    ``str()`` names the file; ``nomad_message(path, err)`` builds Nomad's text.
+    """
+    if isinstance(paths, str):
+        paths = [paths]
+    merged = {}
+    files = []
+    for path in paths:
+        if not os.path.exists(path):
+            raise AgentConfigError('stat %s: no such file or directory' % path, None, key=path)
+        for fn in config_files(path):
+            with open(fn) as f:
+                text = f.read()
+            config = parse_text(text, fn, loads)
+            merged = merge(merged, config)
+            files.append(fn)
+    return merged, files
+
+
+def _as_block(value):
+    objs = _objects(value)
+    if objs is None:
+        return value
+    out = {}
+    for o in objs:
+        out = merge(out, o)
+    return out
+
+
+BLOCK_NAMES = set(SCHEMA) | {'options', 'meta', 'chroot_env', 'http_api_response_headers', 'config'}
+
+
+def merge(a, b, path=''):
+    """Merge config ``b`` over ``a`` (both decoded files), blocks flattened to dicts."""
+    result = dict(a)
+    for key, val in b.items():
+        sub = '%s.%s' % (path, key) if path else key
+        if key == 'plugin' and not path:
+            plugins = dict(result.get('plugin') or {})
+            for item in (_objects(val) or []):
+                for pname, body in item.items():
+                    plugins[pname] = merge(plugins.get(pname, {}), _as_block(body), 'plugin.' + pname)
+            result['plugin'] = plugins
+            continue
+        if isinstance(val, dict) or (isinstance(val, list) and val and _objects(val) is not None):
+            prev = result.get(key)
+            prev = _as_block(prev) if isinstance(prev, (dict, list)) and _objects(prev) is not None else {}
+            result[key] = merge(prev, _as_block(val), sub)
+            continue
+        if (path, key) in APPEND_LISTS and isinstance(val, list):
+            result[key] = list(result.get(key) or []) + list(val)
+            continue
+        result[key] = val
+    return result
+
+
+def nomad_load_error(path, err):
+    """The line ``nomad agent`` prints (after ``==> ``) for a config that fails to load."""
+    if err.filename is None:
+        return 'Error loading configuration from %s: %s' % (path, err.message)
+    return 'Error loading configuration from %s: Error loading %s: %s' % (path, err.filename, err.message)
+
+
+def check_encrypt_key(key):
+    """Return the gossip key's bytes, or raise ValueError with Nomad's wording."""
+    try:
+        raw = base64.b64decode(key.encode('ascii'), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        pos = _bad_b64_pos(key)
+        raise ValueError('illegal base64 data at input byte %d' % pos)
+    return raw
+
+
+def _bad_b64_pos(key):
+    alphabet = set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+    for i, ch in enumerate(key):
+        if ch == '=':
+            return i
+        if ch not in alphabet:
+            return i
+    return len(key) - len(key) % 4

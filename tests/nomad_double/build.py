@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the double into one executable file that behaves as ``nomad``.
+
+    python tests/nomad_double/build.py OUT
+
+OUT is a Python zipapp (``#!/usr/bin/env python3``, mode 0755) bundling the
+double and copies of the collection modules it reuses (hcl, agent_config,
+jobspec when present), so it runs on a host that has nothing but python3.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import zipapp
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PRODUCT = ('hcl.py', 'agent_config.py', 'jobspec.py')
+MAIN = 'import sys\nfrom nomad_double.cli import main\nsys.exit(main())\n'
+
+
+def build(out):
+    stage = tempfile.mkdtemp(prefix='nomad-double-')
+    try:
+        pkg = os.path.join(stage, 'nomad_double')
+        os.makedirs(pkg)
+        for name in sorted(os.listdir(HERE)):
+            if name.endswith('.py') and name not in ('build.py', 'extract_templates.py', '__main__.py') \
+                    or name == 'templates.json':
+                shutil.copy2(os.path.join(HERE, name), pkg)
+        mu = os.path.join(stage, 'ansible_collections', 'nomadops', 'nomad', 'plugins', 'module_utils')
+        os.makedirs(mu)
+        d = mu
+        while d != stage:
+            with open(os.path.join(d, '__init__.py'), 'w'):
+                pass
+            d = os.path.dirname(d)
+        for name in PRODUCT:
+            src = os.path.join(ROOT, 'plugins', 'module_utils', name)
+            if os.path.exists(src):
+                shutil.copy2(src, mu)
+        with open(os.path.join(stage, '__main__.py'), 'w') as f:
+            f.write(MAIN)
+        tmp = out + '.tmp'
+        zipapp.create_archive(stage, tmp, interpreter='/usr/bin/env python3', compressed=True)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(stage)
+    return out
+
+
+if __name__ == '__main__':
+    if len(sys.argv) != 2:
+        sys.stderr.write('usage: build.py OUT\n')
+        sys.exit(2)
+    print(build(sys.argv[1]))

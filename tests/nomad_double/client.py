@@ -1,0 +1,501 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The client half of the double: node identity, registration, heartbeats,
+and a raw_exec task runner that really starts and stops processes."""
+
+import copy
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from .util import (REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call, template,
+                   write_file)
+
+DRIVERS_OFF = {
+    'docker': 'Failed to connect to docker daemon',
+    'exec': 'Driver must run as root',
+    'java': '',
+    'qemu': '',
+    'rkt': 'Failed to execute rkt version: exec: "rkt": executable file not found in $PATH',
+}
+
+
+def _cpu_info():
+    model, mhz = 'unknown', 1000.0
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name') and model == 'unknown':
+                    model = line.split(':', 1)[1].strip()
+                if line.startswith('cpu MHz'):
+                    mhz = float(line.split(':', 1)[1])
+                    break
+    except OSError:
+        pass
+    return model, int(mhz)
+
+
+def _mem_bytes():
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemTotal:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 30
+
+
+def _os_release():
+    name, ver = 'linux', ''
+    try:
+        with open('/etc/os-release') as f:
+            for line in f:
+                k, _, v = line.strip().partition('=')
+                if k == 'ID':
+                    name = v.strip('"')
+                if k == 'VERSION_ID':
+                    ver = v.strip('"')
+    except OSError:
+        pass
+    return name, ver
+
+
+class Client(object):
+    def __init__(self, agent):
+        self.agent = agent
+        self.dir = agent.cfg['client'].get('state_dir') or os.path.join(agent.data_dir, 'client')
+        self.alloc_dir = agent.cfg['client'].get('alloc_dir') or os.path.join(agent.data_dir, 'alloc')
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        os.makedirs(self.alloc_dir, mode=0o711, exist_ok=True)
+        self.node_id = self._identity('client-id')
+        self.secret_id = self._identity('secret-id')
+        self.device, self.ip = agent.client_addr
+        self.servers = list(agent.client_servers)
+        self.learned = []
+        self.registered = False
+        self.ttl = 0.0
+        self.last_heartbeat = None
+        self.runners = {}          # alloc id -> AllocRunner
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.alloc_index = 0
+
+    def _identity(self, name):
+        path = os.path.join(self.dir, name)
+        value = read_file(path)
+        if value:
+            return value.strip()
+        value = new_id()
+        write_file(path, value, 0o700)
+        return value
+
+    # -------------------------------------------------------------- servers
+    def known_servers(self):
+        out = []
+        for s in self.learned + self.servers:
+            if s not in out:
+                out.append(s)
+        if not out and self.agent.server is not None:
+            out.append('%s:%d' % self.agent.adv_rpc)
+        return out
+
+    def pick_server(self):
+        servers = self.known_servers()
+        return servers[0] if servers else None
+
+    def server_failed(self, addr):
+        if addr in self.learned and len(self.known_servers()) > 1:
+            self.learned.remove(addr)
+            self.learned.append(addr)
+        elif addr in self.servers and len(self.servers) > 1:
+            self.servers.remove(addr)
+            self.servers.append(addr)
+
+    def call(self, method, payload, timeout=10):
+        last = None
+        for addr in self.known_servers():
+            try:
+                return rpc_call(addr, method, payload, self.agent.rpc_tls, timeout=timeout)
+            except RPCError as e:
+                last = e
+                if e.status in (0, 502, 503):
+                    self.server_failed(addr)
+                    continue
+                raise
+        raise last or RPCError(0, 'no servers')
+
+    # -------------------------------------------------------------- node
+    def node(self):
+        a = self.agent
+        n = template('node')
+        model, mhz = _cpu_info()
+        cores = os.cpu_count() or 1
+        mem = _mem_bytes()
+        st = os.statvfs(a.data_dir)
+        osname, osver = _os_release()
+        http = '%s:%d' % a.adv_http
+        attrs = {
+            'cpu.arch': {'x86_64': 'amd64', 'aarch64': 'arm64'}.get(platform.machine(), platform.machine()),
+            'cpu.frequency': str(mhz), 'cpu.modelname': model, 'cpu.numcores': str(cores),
+            'cpu.totalcompute': str(mhz * cores), 'kernel.name': 'linux', 'kernel.version': platform.release(),
+            'memory.totalbytes': str(mem), 'nomad.advertise.address': http, 'nomad.revision': REVISION,
+            'nomad.version': VERSION, 'os.name': osname, 'os.version': osver,
+            'os.signals': 'SIGINT,SIGTERM,SIGKILL,SIGHUP,SIGQUIT,SIGUSR1,SIGUSR2',
+            'unique.hostname': socket.gethostname(), 'unique.network.ip-address': self.ip,
+            'unique.storage.bytesfree': str(st.f_bavail * st.f_frsize),
+            'unique.storage.bytestotal': str(st.f_blocks * st.f_frsize), 'unique.storage.volume': '/dev/root',
+            'unique.cgroup.mountpoint': '/sys/fs/cgroup',
+        }
+        drivers = {}
+        stamp = rfc3339()
+        for name, why in DRIVERS_OFF.items():
+            drivers[name] = {'Attributes': None, 'Detected': False, 'HealthDescription': why, 'Healthy': False,
+                             'UpdateTime': stamp}
+        if a.raw_exec:
+            attrs['driver.raw_exec'] = '1'
+            drivers['raw_exec'] = {'Attributes': {'driver.raw_exec': 'true'}, 'Detected': True,
+                                   'HealthDescription': 'Healthy', 'Healthy': True, 'UpdateTime': stamp}
+        else:
+            drivers['raw_exec'] = {'Attributes': None, 'Detected': False, 'HealthDescription': 'disabled',
+                                   'Healthy': False, 'UpdateTime': stamp}
+        mem_mb = mem // (1 << 20)
+        disk_mb = (st.f_bavail * st.f_frsize) // (1 << 20)
+        net = {'CIDR': '%s/32' % self.ip, 'Device': self.device, 'DynamicPorts': None, 'IP': self.ip, 'MBits': 1000,
+               'ReservedPorts': None}
+        meta = dict(a.cfg['client'].get('meta') or {}) or None
+        n.update({
+            'ID': self.node_id, 'SecretID': self.secret_id, 'Name': a.node_name, 'Datacenter': a.datacenter,
+            'HTTPAddr': http, 'TLSEnabled': bool(a.http_tls), 'Attributes': attrs, 'Drivers': drivers, 'Meta': meta,
+            'NodeClass': a.cfg['client'].get('node_class') or '', 'Links': None, 'Drain': False,
+            'DrainStrategy': None, 'SchedulingEligibility': 'eligible', 'Status': 'initializing',
+            'StatusDescription': '', 'Events': None,
+            'Resources': {'CPU': mhz * cores, 'Devices': None, 'DiskMB': disk_mb, 'IOPS': 0, 'MemoryMB': mem_mb,
+                          'Networks': [net]},
+            'NodeResources': {'Cpu': {'CpuShares': mhz * cores}, 'Devices': None, 'Disk': {'DiskMB': disk_mb},
+                              'Memory': {'MemoryMB': mem_mb}, 'Networks': [copy.deepcopy(net)]},
+        })
+        return n
+
+    def start(self):
+        threading.Thread(target=self._register_loop, daemon=True).start()
+        threading.Thread(target=self._alloc_loop, daemon=True).start()
+
+    def stop(self):
+        self.stopping = True
+        with self.lock:
+            runners = list(self.runners.values())
+        for r in runners:
+            r.kill()
+
+    def _register_loop(self):
+        node = self.node()
+        log('INFO', 'client: started client: node_id=%s' % self.node_id)
+        rejected = False
+        while not self.stopping:
+            if not self.registered:
+                try:
+                    reply = self.call('Node.Register', {'Node': node})
+                    self._took(reply)
+                    self.registered = True
+                    rejected = False
+                    log('INFO', 'client: node registration complete')
+                except RPCError as e:
+                    if 'secret ID does not match' in e.message:
+                        if not rejected:
+                            log('ERROR', 'client: error registering: error="rpc error: %s"' % e.message)
+                        rejected = True
+                    else:
+                        log('ERROR', 'client: error registering: error="%s"' % e.message)
+                    time.sleep(2.0)
+                    continue
+            time.sleep(max(0.5, min(self.ttl / 3.0, 5.0)))
+            try:
+                reply = self.call('Node.Heartbeat', {'NodeID': self.node_id, 'SecretID': self.secret_id})
+                self._took(reply)
+            except RPCError as e:
+                if e.status == 404:
+                    self.registered = False
+                else:
+                    log('ERROR', 'client: error heartbeating: error="%s"' % e.message)
+
+    def _took(self, reply):
+        self.ttl = float(reply.get('HeartbeatTTL') or 10)
+        self.last_heartbeat = time.monotonic()
+        learned = [s for s in reply.get('Servers') or []]
+        if learned:
+            self.learned = learned
+
+    # -------------------------------------------------------------- allocations
+    def _alloc_loop(self):
+        while not self.stopping:
+            if not self.registered:
+                time.sleep(0.3)
+                continue
+            try:
+                reply = self.call('Node.GetAllocs', {'NodeID': self.node_id, 'SecretID': self.secret_id,
+                                                     'Index': self.alloc_index, 'Wait': 5}, timeout=15)
+            except RPCError:
+                time.sleep(0.5)
+                continue
+            self.alloc_index = reply.get('Index') or 0
+            for alloc in reply.get('Allocs') or []:
+                self._sync(alloc)
+
+    def _sync(self, alloc):
+        with self.lock:
+            runner = self.runners.get(alloc['ID'])
+            if runner is None:
+                if alloc['DesiredStatus'] != 'run' or alloc['ClientStatus'] in ('complete', 'failed', 'lost'):
+                    return
+                runner = AllocRunner(self, alloc)
+                self.runners[alloc['ID']] = runner
+                runner.start()
+                return
+        runner.update(alloc)
+
+    def report(self, update):
+        for _ in range(10):
+            try:
+                self.call('Node.UpdateAlloc', {'Allocs': [update]})
+                return
+            except RPCError:
+                if self.stopping:
+                    return
+                time.sleep(0.5)
+
+    def num_allocs(self):
+        with self.lock:
+            return len([r for r in self.runners.values() if not r.done])
+
+
+def _event(kind, display, **fields):
+    ev = template('task_event')
+    ev.update({'Type': kind, 'DisplayMessage': display, 'Time': now_ns(), 'Details': {}})
+    for k, v in fields.items():
+        ev[k] = v
+    return ev
+
+
+class AllocRunner(object):
+    """Runs the raw_exec tasks of one allocation as real processes."""
+
+    def __init__(self, client, alloc):
+        self.client = client
+        self.alloc = alloc
+        self.procs = {}
+        self.states = {}
+        self.done = False
+        self.lock = threading.Lock()
+        self.started_at = None
+
+    def _tg(self):
+        return next(g for g in self.alloc['Job']['TaskGroups'] if g['Name'] == self.alloc['TaskGroup'])
+
+    def start(self):
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _state(self, task):
+        return self.states.setdefault(task, {'Events': [], 'Failed': False, 'FinishedAt': None, 'LastRestart': None,
+                                             'Restarts': 0, 'StartedAt': None, 'State': 'pending'})
+
+    def _send(self, client_status, desc, health=None):
+        states = copy.deepcopy(self.states)
+        for st in states.values():
+            for k in ('FinishedAt', 'LastRestart', 'StartedAt'):
+                if st[k] is None:
+                    st[k] = '0001-01-01T00:00:00Z'
+        up = {'ID': self.alloc['ID'], 'ClientStatus': client_status, 'ClientDescription': desc, 'TaskStates': states}
+        if health is not None:
+            up['DeploymentStatus'] = {'Canary': False, 'Healthy': health, 'ModifyIndex': 0, 'Timestamp': rfc3339()}
+        self.client.report(up)
+
+    def env(self, task):
+        a = self.alloc
+        job = a['Job']
+        tdir = os.path.join(self.client.alloc_dir, a['ID'], task['Name'])
+        env = dict(os.environ)
+        res = a['TaskResources'].get(task['Name']) or {}
+        idx = re.search(r'\[(\d+)\]$', a['Name'])
+        env.update({
+            'NOMAD_ALLOC_ID': a['ID'], 'NOMAD_ALLOC_NAME': a['Name'], 'NOMAD_ALLOC_INDEX': idx.group(1) if idx else '0',
+            'NOMAD_JOB_NAME': job['Name'], 'NOMAD_GROUP_NAME': a['TaskGroup'], 'NOMAD_TASK_NAME': task['Name'],
+            'NOMAD_DC': self.client.agent.datacenter, 'NOMAD_REGION': job['Region'],
+            'NOMAD_ALLOC_DIR': os.path.join(self.client.alloc_dir, a['ID'], 'alloc'),
+            'NOMAD_TASK_DIR': os.path.join(tdir, 'local'), 'NOMAD_SECRETS_DIR': os.path.join(tdir, 'secrets'),
+            'NOMAD_CPU_LIMIT': str(res.get('CPU') or 0), 'NOMAD_MEMORY_LIMIT': str(res.get('MemoryMB') or 0),
+        })
+        if job.get('ParentID'):
+            env['NOMAD_JOB_PARENT_ID'] = job['ParentID']
+        for net in res.get('Networks') or []:
+            for p in (net.get('ReservedPorts') or []) + (net.get('DynamicPorts') or []):
+                label = p['Label']
+                env['NOMAD_PORT_%s' % label] = str(p['Value'])
+                env['NOMAD_HOST_PORT_%s' % label] = str(p['Value'])
+                env['NOMAD_IP_%s' % label] = net['IP']
+                env['NOMAD_ADDR_%s' % label] = '%s:%d' % (net['IP'], p['Value'])
+        for k, v in (task.get('Meta') or {}).items():
+            env['NOMAD_META_%s' % k] = str(v)
+        for k, v in (task.get('Env') or {}).items():
+            env[k] = self.interpolate(str(v), env)
+        return env
+
+    @staticmethod
+    def interpolate(text, env):
+        def sub(m):
+            key = m.group(1)
+            if key.startswith('env.'):
+                key = key[4:]
+            return env.get(key, m.group(0))
+        return re.sub(r'\$\{([^}]+)\}', sub, text)
+
+    def _run(self):
+        a = self.alloc
+        tg = self._tg()
+        adir = os.path.join(self.client.alloc_dir, a['ID'])
+        for sub in ('alloc/logs', 'alloc/data', 'alloc/tmp'):
+            os.makedirs(os.path.join(adir, sub), exist_ok=True)
+        failed = None
+        for task in tg['Tasks']:
+            st = self._state(task['Name'])
+            st['Events'].append(_event('Received', 'Task received by client'))
+            ev = _event('Task Setup', 'Building Task Directory', Message='Building Task Directory')
+            ev['Details'] = {'message': 'Building Task Directory'}
+            st['Events'].append(ev)
+            for sub in ('local', 'secrets', 'tmp'):
+                os.makedirs(os.path.join(adir, task['Name'], sub), exist_ok=True)
+            err = self._check(task)
+            if err:
+                failed = err
+                ev = _event('Driver Failure', err, DriverError=err)
+                ev['Details'] = {'driver_error': err}
+                st['Events'].append(ev)
+                ev = _event('Not Restarting', 'Error was unrecoverable', RestartReason='Error was unrecoverable',
+                            FailsTask=True)
+                ev['Details'] = {'restart_reason': 'Error was unrecoverable', 'fails_task': 'true'}
+                st['Events'].append(ev)
+                st['State'] = 'dead'
+                st['Failed'] = True
+                st['FinishedAt'] = rfc3339()
+                continue
+            env = self.env(task)
+            cfg = task.get('Config') or {}
+            argv = [self.interpolate(cfg['command'], env)] + [self.interpolate(str(x), env)
+                                                               for x in (cfg.get('args') or [])]
+            logs = os.path.join(adir, 'alloc', 'logs')
+            try:
+                out = open(os.path.join(logs, '%s.stdout.0' % task['Name']), 'ab')
+                errf = open(os.path.join(logs, '%s.stderr.0' % task['Name']), 'ab')
+                proc = subprocess.Popen(argv, env=env, cwd=os.path.join(adir, task['Name']), stdout=out,
+                                        stderr=errf, stdin=subprocess.DEVNULL, start_new_session=True)
+                out.close()
+                errf.close()
+            except OSError as e:
+                failed = 'failed to launch command with executor: %s' % e
+                st['Events'].append(_event('Driver Failure', failed, DriverError=failed))
+                st['State'] = 'dead'
+                st['Failed'] = True
+                continue
+            log('INFO', 'client.driver_mgr.raw_exec: starting task: driver=raw_exec alloc_id=%s task=%s'
+                % (a['ID'], task['Name']))
+            with self.lock:
+                self.procs[task['Name']] = proc
+            st['State'] = 'running'
+            st['StartedAt'] = rfc3339()
+            st['Events'].append(_event('Started', 'Task started by client'))
+        if failed and not self.procs:
+            self.done = True
+            self._send('failed', 'Failed tasks')
+            return
+        self.started_at = time.monotonic()
+        self._send('running', 'Tasks are running')
+        self._watch(tg)
+
+    def _check(self, task):
+        if task['Driver'] != 'raw_exec':
+            return 'failed to start task: driver %s is not available on this node' % task['Driver']
+        cfg = task.get('Config') or {}
+        if not isinstance(cfg.get('command'), str):
+            return '2 error(s) occurred:\n\n* failed to parse config\n* :1,12-20: Incorrect attribute value type; ' \
+                   'Inappropriate value for attribute "command": string required.'
+        args = cfg.get('args')
+        if args is not None and (not isinstance(args, list) or not all(isinstance(x, str) for x in args)):
+            return '2 error(s) occurred:\n\n* failed to parse config\n* :1,25-41: Incorrect attribute value type; ' \
+                   'Inappropriate value for attribute "args": list of string required.'
+        return None
+
+    def _watch(self, tg):
+        upd = tg.get('Update') or tg.get('Migrate') or {}
+        min_healthy = (upd.get('MinHealthyTime') or 10 * 10 ** 9) / 1e9
+        healthy_sent = self.alloc['Job']['Type'] != 'service'
+        while True:
+            time.sleep(0.2)
+            with self.lock:
+                procs = dict(self.procs)
+                stopping = self.done
+            if stopping:
+                return
+            exits = {}
+            for name, p in procs.items():
+                rc = p.poll()
+                if rc is not None:
+                    exits[name] = rc
+            if exits:
+                for name, rc in exits.items():
+                    st = self._state(name)
+                    if st['State'] != 'dead':
+                        st['State'] = 'dead'
+                        st['FinishedAt'] = rfc3339()
+                        st['Failed'] = rc != 0
+                        ev = _event('Terminated', 'Exit Code: %d' % rc, ExitCode=rc)
+                        ev['Details'] = {'exit_code': str(rc), 'signal': '0', 'oom_killed': 'false'}
+                        st['Events'].append(ev)
+                if len(exits) == len(procs):
+                    self.done = True
+                    if any(rc != 0 for rc in exits.values()):
+                        self._send('failed', 'Failed tasks', False if not healthy_sent else None)
+                    else:
+                        self._send('complete', 'All tasks have completed')
+                    return
+            if not healthy_sent and time.monotonic() - self.started_at >= min_healthy:
+                healthy_sent = True
+                self._send('running', 'Tasks are running', True)
+
+    def update(self, alloc):
+        if alloc['DesiredStatus'] != 'run' and not self.done:
+            self.kill()
+            for name in self.states:
+                st = self._state(name)
+                if st['State'] != 'dead':
+                    st['State'] = 'dead'
+                    st['FinishedAt'] = rfc3339()
+                    st['Events'].append(_event('Killed', 'Task successfully killed'))
+            self._send('complete', 'All tasks have completed')
+        else:
+            self.alloc['Job'] = alloc['Job']
+
+    def kill(self):
+        with self.lock:
+            self.done = True
+            procs = list(self.procs.values())
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGINT)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 5
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                p.wait()

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Regenerate templates.json from the recorded Nomad 0.9.1 responses.
+
+The double fills these skeletons with its own values; keeping the skeletons
+as recorded is what keeps every key and value type faithful.  Run it again
+when the recordings change:
+
+    python tests/nomad_double/extract_templates.py [SHARED_DIR]
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def shared_dir():
+    if len(sys.argv) > 1:
+        return sys.argv[1]
+    return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(HERE, '..', '..', '..', 'shared', 'nomad-0.9.1')
+
+
+def body(api, name):
+    for fn in os.listdir(api):
+        if fn.startswith(name):
+            with open(os.path.join(api, fn)) as f:
+                return json.load(f)['response']['body']
+    raise SystemExit('missing recording %s' % name)
+
+
+def main():
+    api = os.path.join(shared_dir(), 'transcripts', 'api')
+    t = {}
+    t['agent_self'] = body(api, '001-')
+    t['member'] = body(api, '002-')['Members'][0]
+    t['node'] = body(api, '006-')
+    t['node_stub'] = body(api, '005-')[0]
+    alloc = body(api, '039-')
+    alloc.pop('Job')
+    t['alloc'] = alloc
+    stub = body(api, '032-')[0]
+    t['task_event'] = stub['TaskStates']['server']['Events'][0]
+    stub['TaskStates'] = {}
+    t['alloc_stub'] = stub
+    t['eval'] = body(api, '029-')
+    t['alloc_metric'] = body(api, '051-')['FailedTGAllocs']['web']
+    t['job_stub'] = body(api, '035-')[0]
+    t['summary'] = body(api, '036-')
+    t['deployment'] = body(api, '105-')
+    t['acl_token'] = body(api, '151-')
+    t['plan'] = body(api, '040-')
+    t['register'] = body(api, '027-')
+    t['node_purge'] = body(api, '131-')
+    t['validate'] = body(api, '023-')
+    text = json.dumps(t, indent=1, sort_keys=True)
+    # The recordings were made in a scratch dir the recorder replaced by <dir>.
+    out = os.path.join(HERE, 'templates.json')
+    with open(out, 'w') as f:
+        f.write(text + '\n')
+    print('wrote', out)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,541 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The HTTP API of the double (``/v1/...``), as Nomad 0.9.1 answers it.
+
+Requests about cluster state run on the leader: a follower or a client-only
+agent forwards the raw request over the rpc port, exactly once per hop.
+"""
+
+import copy
+import json
+import re
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler
+
+from . import jobs as jobsmod
+from .product import jobspec
+from .server import APIError, alloc_stub, eval_public
+from .util import ZERO_TIME, RPCError, rpc_call, template
+
+MGMT = object()
+LOCAL_PREFIXES = ('/v1/agent/', '/v1/status/', '/v1/regions', '/v1/jobs/parse', '/v1/validate/job')
+NO_TOKEN = ('/v1/status/', '/v1/agent/health', '/v1/jobs/parse', '/v1/regions', '/v1/acl/bootstrap')
+
+
+class Response(object):
+    def __init__(self, status=200, body=None, index=None, kind='plain', raw=None, content_type=None):
+        self.status = status
+        self.body = body
+        self.index = index
+        self.kind = kind          # 'read' | 'write' | 'plain'
+        self.raw = raw
+        self.content_type = content_type
+        self.known_leader = True
+        self.last_contact = 0
+
+    def encode(self):
+        headers = []
+        if self.raw is not None:
+            data = self.raw.encode()
+        else:
+            data = json.dumps(self.body).encode()
+        ctype = self.content_type or ('application/json' if self.status < 400 else 'text/plain; charset=utf-8')
+        headers.append(('Content-Type', ctype))
+        if self.kind in ('read', 'write') and self.index is not None:
+            headers.append(('X-Nomad-Index', str(self.index)))
+        if self.kind == 'read':
+            headers.append(('X-Nomad-Knownleader', 'true' if self.known_leader else 'false'))
+            headers.append(('X-Nomad-Lastcontact', str(self.last_contact)))
+        return self.status, headers, data
+
+    def to_wire(self):
+        status, headers, data = self.encode()
+        return {'Status': status, 'Headers': headers, 'Body': data.decode()}
+
+
+def error(status, message, kind='plain', index=None):
+    r = Response(status, raw=message, kind=kind, index=index)
+    return r
+
+
+def parse_wait(text):
+    if not text:
+        return 300.0
+    m = re.match(r'^(\d+(?:\.\d+)?)(ms|s|m|h)?$', text)
+    if not m:
+        return 300.0
+    v = float(m.group(1))
+    unit = m.group(2) or 's'
+    v = v * {'ms': 0.001, 's': 1, 'm': 60, 'h': 3600}[unit]
+    return min(v, 600.0)
+
+
+def go_json_error(text, exc):
+    pos = getattr(exc, 'pos', 0) or 0
+    ch = text[pos:pos + 1] if pos < len(text) else ''
+    if not ch:
+        return 'unexpected end of JSON input'
+    return "invalid character '%s' looking for beginning of value" % ch
+
+
+class Request(object):
+    def __init__(self, method, path, query, headers, body):
+        self.method = method
+        self.path = path
+        self.query = query            # dict of first values; flags map to ''
+        self.headers = headers        # lower-case names
+        self.body = body or ''
+
+    @property
+    def token(self):
+        return self.headers.get('x-nomad-token', '')
+
+    def json(self):
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except ValueError as e:
+            raise APIError(400, go_json_error(self.body, e))
+
+    def wire(self):
+        return {'Method': self.method, 'Path': self.path, 'Query': self.query, 'Headers': self.headers,
+                'Body': self.body}
+
+    @classmethod
+    def from_wire(cls, w):
+        return cls(w['Method'], w['Path'], w['Query'], w['Headers'], w['Body'])
+
+
+class API(object):
+    """Dispatches requests for one agent."""
+
+    def __init__(self, agent):
+        self.agent = agent
+
+    # -------------------------------------------------------------- entry points
+    def handle(self, req, hops=0):
+        try:
+            return self._handle(req, hops)
+        except APIError as e:
+            return error(e.status, e.message)
+
+    def _handle(self, req, hops):
+        if req.path.startswith(LOCAL_PREFIXES):
+            return self.local(req)
+        server = self.agent.server
+        stale = 'stale' in req.query
+        if server is not None:
+            if server.is_leader or (stale and req.method == 'GET'):
+                resp = self.state(req)
+                if not server.is_leader:
+                    resp.known_leader = server.leader is not None
+                    resp.last_contact = 9223372036854 if server.leader is None else \
+                        int((time.monotonic() - server.last_contact) * 1000)
+                return resp
+            target = server.leader_rpc()
+            if not target or hops > 1:
+                return error(500, 'No cluster leader')
+            return self.forward(target, req, hops)
+        target = self.agent.client.pick_server() if self.agent.client else None
+        if not target:
+            return error(500, 'no servers known')
+        return self.forward(target, req, hops)
+
+    def forward(self, target, req, hops):
+        try:
+            w = rpc_call(target, 'HTTP.Forward', {'Request': req.wire(), 'Hops': hops + 1}, self.agent.rpc_tls,
+                         timeout=620)
+        except RPCError as e:
+            if self.agent.client and not self.agent.server:
+                self.agent.client.server_failed(target)
+            return error(500, 'rpc error: failed to forward request: %s' % e.message)
+        r = Response(w['Status'], raw=w['Body'])
+        r.wire_headers = w['Headers']
+        return r
+
+    # -------------------------------------------------------------- ACL
+    def acl(self, req, need=True):
+        if not self.agent.acl_enabled:
+            return MGMT
+        tok = self.agent.resolve_token(req.token)
+        if not need:
+            return tok
+        if tok is None or tok.get('Type') != 'management':
+            raise APIError(403, 'Permission denied')
+        return tok
+
+    # -------------------------------------------------------------- agent-local
+    def local(self, req):
+        p = req.path
+        a = self.agent
+        if p == '/v1/status/leader' or p == '/v1/status/peers':
+            if req.method != 'GET':
+                raise APIError(405, 'Invalid method')
+            info = a.leader_info()
+            if info is None:
+                raise APIError(500, 'No cluster leader')
+            return Response(200, info['leader'] if p.endswith('leader') else info['peers'])
+        if p == '/v1/regions':
+            return Response(200, [a.region])
+        if p == '/v1/agent/health':
+            body = {}
+            ok = True
+            if a.client is not None:
+                body['client'] = {'message': 'ok', 'ok': True}
+            if a.server is not None:
+                if a.server.leader is None:
+                    body['server'] = {'message': 'No cluster leader', 'ok': False}
+                    ok = False
+                else:
+                    body['server'] = {'message': 'ok', 'ok': True}
+            if not ok:
+                return Response(500, raw=json.dumps(body), content_type='text/plain; charset=utf-8')
+            return Response(200, body)
+        if p == '/v1/agent/self':
+            self.acl(req)
+            return Response(200, a.self_info())
+        if p == '/v1/agent/members':
+            self.acl(req)
+            if a.server is None:
+                raise APIError(501, 'Not a server')
+            return Response(200, a.members_info())
+        if p == '/v1/agent/servers':
+            self.acl(req)
+            return Response(200, a.client.known_servers() if a.client else [])
+        if p == '/v1/jobs/parse':
+            if req.method not in ('POST', 'PUT'):
+                raise APIError(405, 'Invalid method')
+            return self.parse(req)
+        if p == '/v1/validate/job':
+            if req.method not in ('POST', 'PUT'):
+                raise APIError(405, 'Invalid method')
+            body = req.json()
+            self.acl(req)
+            if not body or not body.get('Job'):
+                raise APIError(400, 'Job must be specified')
+            job = jobsmod.canonicalize(body['Job'])
+            errs = jobsmod.validate(job)
+            return Response(200, {'DriverConfigValidated': True, 'Error': jobsmod.multierror(errs) if errs else '',
+                                  'ValidationErrors': errs or None, 'Warnings': ''})
+        raise APIError(404, 'Invalid URL path')
+
+    def parse(self, req):
+        body = req.json() or {}
+        text = body.get('JobHCL')
+        if not text:
+            raise APIError(400, 'Job HCL must be specified')
+        if jobspec is None:
+            raise APIError(500, 'HCL job parsing is not available in this build of the test double')
+        try:
+            job = jobspec.parse_jobspec(text)
+        except Exception as e:  # JobspecError carries Nomad's words
+            msg = getattr(e, 'nomad_message', None) or getattr(e, 'message', None) or str(e)
+            raise APIError(400, msg)
+        if body.get('Canonicalize'):
+            job = jobsmod.canonicalize(job)
+            job.update({'CreateIndex': 0, 'ModifyIndex': 0, 'JobModifyIndex': 0, 'Update': None,
+                        'Migrate': None, 'Reschedule': None, 'SubmitTime': None, 'Status': ''})
+        return Response(200, job)
+
+    # -------------------------------------------------------------- state (leader)
+    def state(self, req):
+        s = self.agent.server
+        p = req.path
+        m = req.method
+        q = req.query
+        with s.lock:
+            pass
+        idx = int(q.get('index') or 0)
+        wait = parse_wait(q.get('wait'))
+
+        def read(compute, missing=None):
+            body, index = s.wait_for(idx, wait, compute)
+            if body is None and missing:
+                return error(404, missing, kind='read', index=index)
+            return Response(200, body, index=index, kind='read')
+
+        if p == '/v1/jobs':
+            if m == 'GET':
+                self.acl(req)
+                prefix = q.get('prefix', '')
+                return read(lambda: ([s.job_stub(j) for _k, j in sorted(s.state['jobs'].items())
+                                      if j['ID'].startswith(prefix)], s.table_index('jobs', 'job_summary')))
+            if m in ('PUT', 'POST'):
+                return self.register(req, None)
+            raise APIError(405, 'Invalid method')
+        if p.startswith('/v1/job/'):
+            return self.job_routes(req, read)
+        if p in ('/v1/evaluations', '/v1/allocations', '/v1/deployments'):
+            self.acl(req)
+            if p == '/v1/evaluations':
+                return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals'])],
+                                     s.table_index('evals')))
+            if p == '/v1/allocations':
+                return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs'])],
+                                     s.table_index('allocs')))
+            return read(lambda: (self._sorted(s.state['deployments']), s.table_index('deployment')))
+        mm = re.match(r'^/v1/evaluation/([^/]+)(/allocations)?$', p)
+        if mm:
+            self.acl(req)
+            eid = mm.group(1)
+            if mm.group(2):
+                return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if a['EvalID'] == eid],
+                                     s.table_index('allocs')))
+            return read(lambda: self._one(s.state['evals'].get(eid), 'evals', eval_public), 'eval not found')
+        mm = re.match(r'^/v1/allocation/([^/]+)$', p)
+        if mm:
+            self.acl(req)
+            aid = mm.group(1)
+            return read(lambda: self._one(s.state['allocs'].get(aid), 'allocs'), 'alloc not found')
+        mm = re.match(r'^/v1/deployment/([^/]+)$', p)
+        if mm:
+            self.acl(req)
+            did = mm.group(1)
+            return read(lambda: self._one(s.state['deployments'].get(did), 'deployment'), 'deployment not found')
+        if p == '/v1/nodes':
+            self.acl(req)
+            prefix = q.get('prefix', '')
+            return read(lambda: ([self._node_stub(n) for n in self._sorted(s.state['nodes'])
+                                  if n['ID'].startswith(prefix)], s.table_index('nodes')))
+        mm = re.match(r'^/v1/node/([^/]+)(/allocations|/purge)?$', p)
+        if mm:
+            self.acl(req)
+            nid = mm.group(1)
+            if mm.group(2) == '/purge':
+                if m not in ('PUT', 'POST'):
+                    raise APIError(405, 'Invalid method')
+                with s.cond:
+                    index, evals = s.node_purge(nid)
+                    ev_idx = s.state['index']
+                body = template('node_purge')
+                body.update({'EvalCreateIndex': ev_idx if evals else 0, 'EvalIDs': evals or None, 'HeartbeatTTL': 0,
+                             'Index': index, 'KnownLeader': False, 'LastContact': 0, 'LeaderRPCAddr': '',
+                             'NodeModifyIndex': index, 'NumNodes': 0, 'Servers': None})
+                return Response(200, body, index=index, kind='write')
+            if mm.group(2):
+                return read(lambda: ([a for a in self._sorted(s.state['allocs']) if a['NodeID'] == nid],
+                                     s.table_index('allocs')))
+            return read(lambda: self._one(s.state['nodes'].get(nid), 'nodes', self._node_public), 'node not found')
+        if p == '/v1/acl/bootstrap':
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            if not self.agent.acl_enabled:
+                raise APIError(400, 'ACL support disabled')
+            with s.cond:
+                tok, index = s.acl_bootstrap()
+            return Response(200, tok, index=index, kind='write')
+        if p == '/v1/acl/token/self':
+            if not self.agent.acl_enabled:
+                raise APIError(400, 'ACL support disabled')
+            tok = s.resolve_token(req.token)
+            if tok is None:
+                raise APIError(403, 'Permission denied')
+            return Response(200, tok, index=s.table_index('acl_token'), kind='read')
+        if p == '/v1/acl/tokens':
+            self.acl(req)
+            return read(lambda: ([dict((k, v) for k, v in t.items() if k != 'SecretID')
+                                  for t in self._sorted(s.state['acl']['tokens'])], s.table_index('acl_token')))
+        if p == '/v1/operator/raft/configuration':
+            self.acl(req)
+            return Response(200, self.agent.raft_configuration())
+        if p == '/v1/operator/autopilot/health':
+            self.acl(req)
+            raise APIError(500, 'rpc error: all servers must have raft_protocol set to 3 or higher to use this '
+                                'endpoint')
+        raise APIError(404, 'Invalid URL path')
+
+    def _sorted(self, table):
+        return [v for _k, v in sorted(table.items(), key=lambda kv: kv[1].get('CreateIndex', 0))]
+
+    def _one(self, obj, table, view=None):
+        s = self.agent.server
+        if obj is None:
+            return None, s.table_index(table)
+        obj = copy.deepcopy(obj)
+        return (view(obj) if view else obj), obj.get('ModifyIndex', s.table_index(table))
+
+    def _node_public(self, n):
+        n = dict(n)
+        n['SecretID'] = ''
+        return n
+
+    def _node_stub(self, n):
+        st = template('node_stub')
+        for k in st:
+            if k in n:
+                st[k] = copy.deepcopy(n[k])
+        st['Address'] = n['HTTPAddr'].rsplit(':', 1)[0]
+        st['Version'] = n['Attributes'].get('nomad.version', '0.9.1')
+        return st
+
+    # -------------------------------------------------------------- jobs
+    def job_routes(self, req, read):
+        s = self.agent.server
+        rest = req.path[len('/v1/job/'):]
+        sub = ''
+        for suffix in ('/allocations', '/evaluations', '/summary', '/versions', '/deployments', '/deployment',
+                       '/plan', '/periodic/force', '/evaluate'):
+            if rest.endswith(suffix):
+                rest, sub = rest[:-len(suffix)], suffix
+                break
+        job_id = urllib.parse.unquote(rest)
+        m = req.method
+        if sub == '':
+            if m == 'GET':
+                self.acl(req)
+                return read(lambda: self._one(s.state['jobs'].get(job_id), 'jobs'), 'job not found')
+            if m in ('PUT', 'POST'):
+                return self.register(req, job_id)
+            if m == 'DELETE':
+                self.acl(req)
+                purge = req.query.get('purge', '') in ('true', '1', 'True')
+                body, index = s.deregister_job(job_id, purge)
+                return Response(200, body, index=index, kind='write')
+            raise APIError(405, 'Invalid method')
+        if sub == '/plan':
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            return self.plan(req, job_id)
+        if sub == '/periodic/force':
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            self.acl(req)
+            body, index = s.periodic_force(job_id)
+            return Response(200, body, index=index, kind='write')
+        if sub == '/evaluate':
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            self.acl(req)
+            with s.cond:
+                job = s.state['jobs'].get(job_id)
+                if not job:
+                    raise APIError(500, 'rpc error: job not found')
+                ev = s._create_eval(job, 'job-register')
+            return Response(200, {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
+                                  'JobModifyIndex': job['JobModifyIndex'], 'KnownLeader': False, 'LastContact': 0,
+                                  'Warnings': ''}, index=ev['CreateIndex'], kind='write')
+        if m != 'GET':
+            raise APIError(405, 'Invalid method')
+        self.acl(req)
+        if sub == '/allocations':
+            return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if a['JobID'] == job_id],
+                                 s.table_index('allocs')))
+        if sub == '/evaluations':
+            return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals']) if e['JobID'] == job_id],
+                                 s.table_index('evals')))
+        if sub == '/summary':
+            return read(lambda: (s.summary(job_id), s.table_index('job_summary')), 'job not found')
+        if sub == '/versions':
+            def versions():
+                v = s.state['versions'].get(job_id)
+                if not v:
+                    return None, s.table_index('jobs')
+                return ({'Diffs': None, 'Index': s.table_index('jobs'), 'KnownLeader': True, 'LastContact': 0,
+                         'Versions': copy.deepcopy(v)}, s.table_index('jobs'))
+            return read(versions, 'job versions not found')
+        if sub == '/deployments':
+            return read(lambda: ([d for d in self._sorted(s.state['deployments']) if d['JobID'] == job_id][::-1],
+                                 s.table_index('deployment')))
+        if sub == '/deployment':
+            def latest():
+                ds = [d for d in self._sorted(s.state['deployments']) if d['JobID'] == job_id]
+                return (ds[-1] if ds else None), (s.table_index('deployment') if ds else 0)
+            body, index = s.wait_for(int(req.query.get('index') or 0), parse_wait(req.query.get('wait')), latest)
+            return Response(200, body, index=index, kind='read')
+        raise APIError(404, 'Invalid URL path')
+
+    def _job_from_body(self, req, job_id):
+        body = req.json()
+        if not isinstance(body, dict) or not body.get('Job'):
+            raise APIError(400, 'Job must be specified')
+        job = body['Job']
+        try:
+            jobsmod.check_types(job)
+        except jobsmod.RequestError as e:
+            raise APIError(400, str(e))
+        if job_id is not None and job.get('ID') != job_id:
+            raise APIError(400, 'Job ID does not match name')
+        return body, job
+
+    def register(self, req, job_id):
+        s = self.agent.server
+        body, job = self._job_from_body(req, job_id)
+        self.acl(req)
+        out, index = s.register_job(job, bool(body.get('EnforceIndex')), int(body.get('JobModifyIndex') or 0))
+        return Response(200, out, index=index, kind='write')
+
+    def plan(self, req, job_id):
+        s = self.agent.server
+        body, job = self._job_from_body(req, job_id)
+        self.acl(req)
+        with s.cond:
+            want = jobsmod.canonicalize(job)
+            errs = jobsmod.validate(want)
+            if errs:
+                raise APIError(500, 'rpc error: ' + jobsmod.multierror(errs))
+            cur = s.state['jobs'].get(want['ID'])
+            if cur is not None:
+                want['Version'] = cur['Version'] if jobsmod.spec(cur) == jobsmod.spec(want) else cur['Version'] + 1
+            result = s.reconcile(cur, want['ID'], commit=False, plan_job=want)
+            created = None
+            if result['failed']:
+                ev = template('eval')
+                ev.update({'ID': '', 'JobID': want['ID'], 'Status': 'blocked', 'TriggeredBy': 'queued-allocs',
+                           'StatusDescription': 'created to place remaining allocations', 'CreateIndex': 0,
+                           'ModifyIndex': 0, 'QueuedAllocations': None, 'FailedTGAllocs': None, 'SnapshotIndex': 0,
+                           'JobModifyIndex': cur['JobModifyIndex'] if cur else 0, 'Type': want['Type'],
+                           'Priority': want['Priority'],
+                           'ClassEligibility': dict((n.get('ComputedClass', 'v1:0'), False)
+                                                    for n in s.state['nodes'].values())})
+                created = [ev]
+            diff = jobsmod.job_diff(cur, want, result['updates']) if body.get('Diff') else None
+            next_launch = ZERO_TIME
+            if (want.get('Periodic') or {}).get('Enabled'):
+                next_launch = time.strftime('%Y-%m-%dT%H:%M:00Z', time.gmtime(time.time() + 60))
+            out = {'Annotations': {'DesiredTGUpdates': result['updates'], 'PreemptedAllocs': None},
+                   'CreatedEvals': created, 'Diff': diff, 'FailedTGAllocs': result['failed'] or None,
+                   'Index': cur['JobModifyIndex'] if cur else 0,
+                   'JobModifyIndex': cur['JobModifyIndex'] if cur else 0,
+                   'NextPeriodicLaunch': next_launch, 'Warnings': ''}
+            if (want.get('Periodic') or {}).get('Enabled'):
+                out['Annotations']['DesiredTGUpdates'] = {}
+        return Response(200, out, index=out['Index'], kind='write')
+
+
+class Handler(BaseHTTPRequestHandler):
+    """HTTP front of the API for one agent (set ``api`` on the server object)."""
+
+    protocol_version = 'HTTP/1.1'
+    server_version = 'nomad-double'
+
+    def log_message(self, fmt, *args):  # the agent logs errors itself
+        pass
+
+    def _dispatch(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        query = {}
+        for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True):
+            query.setdefault(k, v)
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length).decode('utf-8', errors='replace') if length else ''
+        headers = dict((k.lower(), v) for k, v in self.headers.items())
+        req = Request(self.command, parsed.path, query, headers, body)
+        api = self.server.api
+        resp = api.handle(req)
+        if resp.status >= 400 and getattr(api.agent, 'log_errors', True):
+            api.agent.log('ERROR', 'http: request failed: method=%s path=%s error="%s" code=%d'
+                          % (req.method, req.path, resp.raw if resp.raw is not None else '', resp.status))
+        if hasattr(resp, 'wire_headers'):
+            status, headers, data = resp.status, resp.wire_headers, resp.raw.encode()
+        else:
+            status, headers, data = resp.encode()
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header('Vary', 'Accept-Encoding')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _dispatch

@@ -1,0 +1,1104 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The server half of the double: replicated state, the scheduler, node
+heartbeats, deployments, ACL tokens, gossip and leadership.
+
+Everything is held in one JSON-able dict guarded by one lock.  Only the
+leader writes; followers copy the leader's state (Raft.Sync) and forward
+requests to it.  This is much simpler than raft, and documented as such.
+"""
+
+import copy
+import hashlib
+import json
+import os
+import random
+import re
+import threading
+import time
+
+from . import jobs as jobsmod
+from .util import (VERSION, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+                   template, write_file)
+
+TERMINAL_CLIENT = ('complete', 'failed', 'lost')
+TABLES = ('jobs', 'job_summary', 'evals', 'allocs', 'nodes', 'deployment', 'acl_token', 'periodic_launch')
+
+
+class APIError(Exception):
+    """An error the HTTP layer returns as text/plain with this status."""
+
+    def __init__(self, status, message):
+        self.status = status
+        self.message = message
+        super(APIError, self).__init__(message)
+
+
+def empty_state():
+    return {'index': 1, 'tables': dict((t, 0) for t in TABLES), 'jobs': {}, 'versions': {}, 'evals': {},
+            'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}},
+            'summary_index': {}}
+
+
+def alloc_terminal(a):
+    return a['DesiredStatus'] in ('stop', 'evict') or a['ClientStatus'] in TERMINAL_CLIENT
+
+
+class Server(object):
+    def __init__(self, agent):
+        self.agent = agent
+        cfg = agent.cfg
+        self.name = '%s.%s' % (agent.node_name, agent.region)
+        self.expect = int(cfg['server'].get('bootstrap_expect') or 1)
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
+        self.dir = os.path.join(agent.data_dir, 'server')
+        os.makedirs(os.path.join(self.dir, 'raft', 'snapshots'), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, 'serf'), exist_ok=True)
+        self.server_id = read_file(os.path.join(self.dir, 'node-id'))
+        if not self.server_id:
+            self.server_id = new_id()
+            write_file(os.path.join(self.dir, 'node-id'), self.server_id, 0o600)
+        saved = read_file(os.path.join(self.dir, 'state.json'))
+        self.state = json.loads(saved) if saved else empty_state()
+        raft = json.loads(read_file(os.path.join(self.dir, 'raft', 'peers.json')) or '{}')
+        self.bootstrapped = bool(raft.get('bootstrapped'))
+        self.peers = set(raft.get('peers') or [])
+        self.term = int(raft.get('term') or 0)
+        self.dirty = False
+        self.is_leader = False
+        self.leader = None            # member dict of the leader
+        self.leader_since = 0
+        self.members = {}             # name -> member info
+        self.join_targets = set(agent.join_addrs)
+        self.follower_acks = {}       # name -> replicated index
+        self.last_contact = 0
+        self.heartbeats = {}          # node id -> monotonic time of last heartbeat
+        s = cfg['server']
+        from .agentcfg import duration
+        self.min_ttl = duration(s.get('min_heartbeat_ttl'), 10.0)
+        self.grace = duration(s.get('heartbeat_grace'), 10.0)
+        self.key_id = ''
+        if agent.encrypt_key:
+            self.key_id = hashlib.sha256(agent.encrypt_key).hexdigest()[:16]
+        self.stopping = False
+
+    # ------------------------------------------------------------------ plumbing
+    def start(self):
+        for target in (self._gossip_loop, self._persist_loop, self._worker_loop, self._watch_loop,
+                       self._replicate_loop):
+            t = threading.Thread(target=target, daemon=True)
+            t.start()
+
+    def stop(self):
+        self.stopping = True
+        with self.cond:
+            self.cond.notify_all()
+        self.persist()
+
+    def persist(self):
+        with self.lock:
+            data = json.dumps(self.state)
+            raft = json.dumps({'bootstrapped': self.bootstrapped, 'peers': sorted(self.peers), 'term': self.term})
+            self.dirty = False
+        write_file(os.path.join(self.dir, 'state.json'), data)
+        write_file(os.path.join(self.dir, 'raft', 'peers.json'), raft)
+
+    def _persist_loop(self):
+        while not self.stopping:
+            time.sleep(0.2)
+            if self.dirty:
+                try:
+                    self.persist()
+                except OSError as e:
+                    log('ERROR', 'nomad: failed to persist state: %s' % e)
+
+    def bump(self, *tables):
+        """Advance the raft index for one write touching ``tables``."""
+        self.state['index'] += 1
+        idx = self.state['index']
+        for t in tables:
+            self.state['tables'][t] = idx
+        self.dirty = True
+        self.cond.notify_all()
+        return idx
+
+    def table_index(self, *tables):
+        return max([self.state['tables'].get(t, 0) for t in tables] or [0])
+
+    # ------------------------------------------------------------------ membership
+    def member_info(self):
+        a = self.agent
+        return {'Name': self.name, 'Addr': a.adv_serf[0], 'Port': a.adv_serf[1], 'RPC': '%s:%d' % a.adv_rpc,
+                'ID': self.server_id, 'Expect': self.expect, 'Region': a.region, 'DC': a.datacenter,
+                'Leader': self.is_leader, 'Term': self.term, 'Index': self.state['index'],
+                'KeyID': self.key_id, 'Bootstrapped': self.bootstrapped}
+
+    def handle_ping(self, payload):
+        """A gossip ping from another server (over the serf port)."""
+        if payload.get('KeyID', '') != self.key_id:
+            raise APIError(403, 'gossip: no installed keys could decrypt the message')
+        if payload.get('Region') != self.agent.region:
+            raise APIError(403, 'gossip: different region')
+        with self.lock:
+            self._saw(payload)
+            return {'Self': self.member_info(),
+                    'Members': [dict(m, Leader=False) for m in self.members.values()]}
+
+    def _saw(self, info):
+        if info['Name'] == self.name:
+            return
+        m = dict(info)
+        m['last_seen'] = time.monotonic()
+        self.members[info['Name']] = m
+        self.join_targets.add('%s:%d' % (info['Addr'], info['Port']))
+
+    def alive_members(self):
+        now = time.monotonic()
+        return [m for m in self.members.values() if now - m['last_seen'] < 2.5]
+
+    def _gossip_loop(self):
+        logged_join = False
+        while not self.stopping:
+            targets = set(self.join_targets)
+            me = '%s:%d' % self.agent.adv_serf
+            payload = self.member_info()
+            for target in sorted(targets):
+                if target == me:
+                    continue
+                try:
+                    reply = rpc_call(target, 'Serf.Ping', payload, self.agent.gossip_tls, timeout=1.0)
+                except RPCError:
+                    continue
+                with self.lock:
+                    if reply['Self']['Name'] != self.name:
+                        if reply['Self']['Name'] not in self.members:
+                            log('INFO', 'nomad: serf: EventMemberJoin: %s %s'
+                                % (reply['Self']['Name'], reply['Self']['Addr']))
+                        self._saw(reply['Self'])
+                    for m in reply.get('Members') or []:
+                        if m['Name'] != self.name:
+                            self.join_targets.add('%s:%d' % (m['Addr'], m['Port']))
+                if not logged_join:
+                    log('INFO', 'agent.joiner: retry join completed: initial_servers=1 agent_mode=server')
+                    logged_join = True
+            self._elect()
+            time.sleep(0.5)
+
+    def _elect(self):
+        with self.lock:
+            alive = self.alive_members()
+            names = set(m['Name'] for m in alive) | {self.name}
+            if not self.bootstrapped:
+                if len(names) >= self.expect:
+                    self.bootstrapped = True
+                    self.peers = set(names)
+                    self.dirty = True
+                quorum = self.bootstrapped
+            else:
+                if not names <= self.peers:
+                    self.peers |= names
+                    self.dirty = True
+                quorum = len(names & self.peers) > len(self.peers) // 2
+            if not quorum:
+                if self.is_leader:
+                    log('WARN', 'nomad: raft: lost quorum, stepping down')
+                self.is_leader = False
+                self.leader = None
+                return
+            leaders = [m for m in alive if m.get('Leader')]
+            if self.is_leader:
+                leaders.append(self.member_info())
+            if leaders:
+                best = max(leaders, key=lambda m: (m['Term'], m['Name']))
+                if best['Name'] == self.name:
+                    self.leader = self.member_info()
+                else:
+                    if self.is_leader:
+                        log('INFO', 'nomad: raft: stepping down for %s' % best['Name'])
+                    self.is_leader = False
+                    self.leader = best
+                    self.term = max(self.term, best['Term'])
+                return
+            cands = alive + [self.member_info()]
+            best = max(cands, key=lambda m: (m['Index'], m['Name'] == self.name and 0 or 0, m['Name']))
+            # Prefer the most up-to-date server; ties go to the greatest name so
+            # every server computes the same answer.
+            best = max(cands, key=lambda m: (m['Index'], m['Name']))
+            if best['Name'] == self.name:
+                self.term = max([self.term] + [m['Term'] for m in alive]) + 1
+                self.is_leader = True
+                self.leader = self.member_info()
+                self.leader_since = time.monotonic()
+                self.dirty = True
+                now = time.monotonic()
+                for nid in self.state['nodes']:
+                    self.heartbeats[nid] = now
+                log('INFO', 'nomad: raft: Node at %s:%d [Leader] entering Leader state' % self.agent.adv_rpc)
+                log('INFO', 'nomad: cluster leadership acquired')
+                self.cond.notify_all()
+            else:
+                self.leader = None
+
+    def leader_rpc(self):
+        with self.lock:
+            if self.is_leader:
+                return '%s:%d' % self.agent.adv_rpc
+            if self.leader:
+                return self.leader['RPC']
+            return None
+
+    def peers_rpc(self):
+        with self.lock:
+            out = ['%s:%d' % self.agent.adv_rpc]
+            for m in self.alive_members():
+                if m['Name'] in self.peers:
+                    out.append(m['RPC'])
+            return out
+
+    # ------------------------------------------------------------------ replication
+    def handle_sync(self, payload):
+        """Raft.Sync: a follower asks for the state once it is newer than Index."""
+        index = int(payload.get('Index') or 0)
+        deadline = time.monotonic() + float(payload.get('Wait') or 5)
+        with self.cond:
+            if payload.get('Name'):
+                self.follower_acks[payload['Name']] = index
+                self.cond.notify_all()
+            while self.state['index'] <= index and self.is_leader and not self.stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+            if not self.is_leader:
+                raise APIError(500, 'not the leader')
+            if self.state['index'] <= index:
+                return {'Index': self.state['index'], 'State': None, 'Term': self.term}
+            return {'Index': self.state['index'], 'State': self.state, 'Term': self.term}
+
+    def _replicate_loop(self):
+        while not self.stopping:
+            with self.lock:
+                leader = None if self.is_leader or not self.leader else self.leader['RPC']
+                index = self.state['index']
+            if not leader:
+                time.sleep(0.2)
+                continue
+            try:
+                reply = rpc_call(leader, 'Raft.Sync', {'Index': index, 'Wait': 2, 'Name': self.name},
+                                 self.agent.rpc_tls, timeout=5)
+            except RPCError:
+                time.sleep(0.3)
+                continue
+            with self.cond:
+                self.last_contact = time.monotonic()
+                if reply.get('State') and not self.is_leader:
+                    self.state = reply['State']
+                    self.dirty = True
+                    self.cond.notify_all()
+
+    def wait_commit(self, index, timeout=2.0):
+        """Wait until a majority of the peers hold ``index`` (raft commit)."""
+        need = len(self.peers) // 2
+        if need <= 0:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            alive = set(m['Name'] for m in self.alive_members())
+            acks = sum(1 for n, i in self.follower_acks.items() if i >= index and n in alive)
+            if acks >= need:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.cond.wait(min(left, 0.2))
+
+    # ------------------------------------------------------------------ reads
+    def wait_for(self, min_index, wait, compute):
+        """Blocking query: run ``compute`` until its index passes ``min_index``."""
+        with self.cond:
+            body, index = compute()
+            if not min_index or index > min_index:
+                return body, index
+            deadline = time.monotonic() + wait + random.uniform(0, wait / 16.0)
+            while not self.stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+                body, index = compute()
+                if index > min_index:
+                    break
+            return body, index
+
+    # ------------------------------------------------------------------ ACL
+    def resolve_token(self, secret):
+        """Returns the token dict, None for anonymous; raises APIError as Nomad does."""
+        if secret is None:
+            secret = ''
+        if secret == '':
+            return None
+        if len(secret) != 36:
+            raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters')
+        for tok in self.state['acl']['tokens'].values():
+            if tok['SecretID'] == secret:
+                return tok
+        raise APIError(403, 'ACL token not found')
+
+    def acl_bootstrap(self):
+        acl = self.state['acl']
+        if acl['bootstrap_index']:
+            raise APIError(500, 'ACL bootstrap already done (reset index: %d)' % acl['bootstrap_index'])
+        idx = self.bump('acl_token')
+        tok = template('acl_token')
+        import base64
+        secret = new_id()
+        tok.update({'AccessorID': new_id(), 'SecretID': secret, 'CreateIndex': idx, 'ModifyIndex': idx,
+                    'CreateTime': rfc3339(), 'Name': 'Bootstrap Token', 'Type': 'management',
+                    'Global': True, 'Policies': None,
+                    'Hash': base64.b64encode(hashlib.sha256(secret.encode()).digest()).decode()})
+        acl['tokens'][tok['AccessorID']] = tok
+        acl['bootstrap_index'] = idx
+        return tok, idx
+
+    # ------------------------------------------------------------------ nodes
+    def node_register(self, node):
+        nid = node['ID']
+        with self.cond:
+            cur = self.state['nodes'].get(nid)
+            if cur and cur['SecretID'] != node['SecretID']:
+                raise APIError(500, 'node secret ID does not match. Not registering node.')
+            idx = self.bump('nodes')
+            node = copy.deepcopy(node)
+            was_down = bool(cur) and cur['Status'] != 'ready'
+            if cur:
+                node['CreateIndex'] = cur['CreateIndex']
+                node['Events'] = cur.get('Events') or node['Events']
+                node['SchedulingEligibility'] = cur.get('SchedulingEligibility', 'eligible')
+                if was_down:
+                    node['Events'] = (node['Events'] or []) + [self._node_event('Node re-registered')]
+            else:
+                node['CreateIndex'] = idx
+                node['Events'] = [self._node_event('Node registered')]
+            node['ModifyIndex'] = idx
+            node['Status'] = 'ready'
+            node['StatusUpdatedAt'] = int(time.time())
+            self.state['nodes'][nid] = node
+            self.heartbeats[nid] = time.monotonic()
+            if not cur or was_down:
+                self._unblock_evals()
+            return idx
+
+    def _node_event(self, msg):
+        return {'CreateIndex': 0, 'Details': None, 'Message': msg, 'Subsystem': 'Cluster',
+                'Timestamp': rfc3339(nanos=False)}
+
+    def heartbeat_ttl(self):
+        return self.min_ttl + random.uniform(0, self.min_ttl)
+
+    def node_heartbeat(self, nid, secret):
+        with self.cond:
+            node = self.state['nodes'].get(nid)
+            if not node:
+                raise APIError(404, 'node not found')
+            if node['SecretID'] != secret:
+                raise APIError(500, 'node secret ID does not match')
+            self.heartbeats[nid] = time.monotonic()
+            if node['Status'] != 'ready':
+                idx = self.bump('nodes')
+                node['Status'] = 'ready'
+                node['ModifyIndex'] = idx
+                node['Events'].append(self._node_event('Node heartbeat received'))
+                self._unblock_evals()
+
+    def node_purge(self, nid):
+        node = self.state['nodes'].get(nid)
+        if not node:
+            raise APIError(404, 'node not found')
+        idx = self.bump('nodes')
+        del self.state['nodes'][nid]
+        self.heartbeats.pop(nid, None)
+        evals = []
+        for job_id in sorted(set(a['JobID'] for a in self.state['allocs'].values()
+                                 if a['NodeID'] == nid and not alloc_terminal(a))):
+            job = self.state['jobs'].get(job_id)
+            if job:
+                evals.append(self._create_eval(job, 'node-update', node_id=nid)['ID'])
+        return idx, evals
+
+    def _watch_loop(self):
+        while not self.stopping:
+            time.sleep(0.5)
+            with self.cond:
+                if not self.is_leader:
+                    continue
+                now = time.monotonic()
+                for nid, node in list(self.state['nodes'].items()):
+                    if node['Status'] != 'ready':
+                        continue
+                    last = self.heartbeats.setdefault(nid, now)
+                    if now - last > self.min_ttl * 2 + self.grace:
+                        self._node_down(node)
+                self._watch_deployments()
+
+    def _node_down(self, node):
+        idx = self.bump('nodes')
+        node['Status'] = 'down'
+        node['ModifyIndex'] = idx
+        node['StatusUpdatedAt'] = int(time.time())
+        node['Events'].append(self._node_event('Node heartbeat missed'))
+        log('WARN', 'nomad.heartbeat: node TTL expired: node_id=%s' % node['ID'])
+        jobs_hit = set()
+        for a in self.state['allocs'].values():
+            if a['NodeID'] == node['ID'] and not alloc_terminal(a):
+                aidx = self.bump('allocs')
+                a['DesiredStatus'] = 'stop'
+                a['DesiredDescription'] = 'alloc is lost since its node is down'
+                a['ClientStatus'] = 'lost'
+                a['ModifyIndex'] = aidx
+                jobs_hit.add(a['JobID'])
+        for job_id in sorted(jobs_hit):
+            job = self.state['jobs'].get(job_id)
+            if job and not job['Stop']:
+                self._create_eval(job, 'node-update', node_id=node['ID'])
+
+    # ------------------------------------------------------------------ jobs
+    def register_job(self, job, enforce=False, modify_index=0):
+        """Job.Register on the leader: validate, upsert, create the eval."""
+        with self.cond:
+            job = jobsmod.canonicalize(job)
+            errs = jobsmod.validate(job)
+            if errs:
+                raise APIError(500, 'rpc error: ' + jobsmod.multierror(errs))
+            cur = self.state['jobs'].get(job['ID'])
+            if enforce:
+                if modify_index == 0 and cur:
+                    raise APIError(500, 'rpc error: Enforcing job modify index 0: job already exists')
+                if modify_index and not cur:
+                    raise APIError(500, 'rpc error: Enforcing job modify index %d: job does not exist'
+                                   % modify_index)
+                if modify_index and cur and cur['JobModifyIndex'] != modify_index:
+                    raise APIError(500, 'rpc error: Enforcing job modify index %d: job exists with conflicting '
+                                   'job modify index: %d' % (modify_index, cur['JobModifyIndex']))
+            idx = self.bump('jobs', 'job_summary')
+            self._upsert_job(job, cur, idx)
+            stored = self.state['jobs'][job['ID']]
+            if stored.get('Periodic') and stored['Periodic'].get('Enabled') or stored.get('ParameterizedJob'):
+                self.state['tables']['periodic_launch'] = idx
+                return {'EvalCreateIndex': 0, 'EvalID': '', 'Index': 0, 'JobModifyIndex': stored['JobModifyIndex'],
+                        'KnownLeader': False, 'LastContact': 0, 'Warnings': ''}, 0
+            ev = self._create_eval(stored, 'job-register')
+            self.wait_commit(ev['CreateIndex'])
+            return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
+                    'JobModifyIndex': stored['JobModifyIndex'], 'KnownLeader': False, 'LastContact': 0,
+                    'Warnings': ''}, ev['CreateIndex']
+
+    def _upsert_job(self, job, cur, idx):
+        if cur and jobsmod.spec(cur) == jobsmod.spec(job):
+            cur['ModifyIndex'] = idx
+            return
+        job['SubmitTime'] = now_ns()
+        job['ModifyIndex'] = idx
+        job['JobModifyIndex'] = idx
+        job['Stable'] = False
+        if cur:
+            job['CreateIndex'] = cur['CreateIndex']
+            job['Version'] = cur['Version'] + 1
+        else:
+            job['CreateIndex'] = idx
+            job['Version'] = 0
+        job['Status'] = 'pending'
+        self.state['jobs'][job['ID']] = job
+        self.state['versions'].setdefault(job['ID'], []).insert(0, copy.deepcopy(job))
+        del self.state['versions'][job['ID']][6:]
+        self.state['summary_index'].setdefault(job['ID'], [job['CreateIndex'], idx])[1] = idx
+
+    def deregister_job(self, job_id, purge):
+        with self.cond:
+            cur = self.state['jobs'].get(job_id)
+            idx = self.bump('jobs', 'job_summary')
+            if cur is None:
+                ev = self._create_eval({'ID': job_id, 'Priority': 50, 'Type': 'service', 'JobModifyIndex': idx,
+                                        'Namespace': 'default'}, 'job-deregister')
+                jmi = idx
+            else:
+                if purge:
+                    del self.state['jobs'][job_id]
+                    self.state['versions'].pop(job_id, None)
+                    self.state['summary_index'].pop(job_id, None)
+                    jmi = idx
+                    ev = self._create_eval(dict(cur, JobModifyIndex=idx), 'job-deregister')
+                else:
+                    stopped = copy.deepcopy(cur)
+                    stopped['Stop'] = True
+                    self._upsert_job(stopped, cur, idx)
+                    jmi = self.state['jobs'][job_id]['JobModifyIndex']
+                    ev = self._create_eval(self.state['jobs'][job_id], 'job-deregister')
+            self.wait_commit(ev['CreateIndex'])
+            return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
+                    'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0}, ev['CreateIndex']
+
+    def periodic_force(self, job_id):
+        with self.cond:
+            parent = self.state['jobs'].get(job_id)
+            if not parent:
+                raise APIError(404, 'job not found')
+            if not (parent.get('Periodic') or {}).get('Enabled'):
+                raise APIError(500, 'rpc error: can\'t force run non-periodic job')
+            child = copy.deepcopy(parent)
+            child['ID'] = child['Name'] = '%s/periodic-%d' % (job_id, int(time.time()))
+            child['ParentID'] = job_id
+            child['Periodic'] = None
+            idx = self.bump('jobs', 'job_summary', 'periodic_launch')
+            self._upsert_job(child, None, idx)
+            ev = self._create_eval(self.state['jobs'][child['ID']], 'periodic-job')
+            return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex']}, \
+                ev['CreateIndex']
+
+    # ------------------------------------------------------------------ evals
+    def _create_eval(self, job, trigger, status='pending', node_id='', previous='', desc=''):
+        idx = self.bump('evals')
+        ev = template('eval')
+        ev.update({'ID': new_id(), 'JobID': job['ID'], 'JobModifyIndex': job.get('JobModifyIndex') or 0,
+                   'Namespace': 'default', 'Priority': job.get('Priority') or 50, 'Type': job.get('Type') or 'service',
+                   'TriggeredBy': trigger, 'Status': status, 'StatusDescription': desc, 'CreateIndex': idx,
+                   'ModifyIndex': idx, 'SnapshotIndex': 0, 'QueuedAllocations': None, 'FailedTGAllocs': None,
+                   'BlockedEval': '', 'NextEval': '', 'PreviousEval': previous, 'NodeID': node_id,
+                   'NodeModifyIndex': 0, 'DeploymentID': '', 'ClassEligibility': None,
+                   'EscapedComputedClass': False, 'AnnotatePlan': False, 'LeaderACL': '', 'Wait': 0,
+                   'WaitUntil': ZERO_TIME, 'QuotaLimitReached': ''})
+        ev['_created'] = time.monotonic()
+        self.state['evals'][ev['ID']] = ev
+        self._touch_summary(job['ID'], idx)
+        return ev
+
+    def _touch_summary(self, job_id, idx):
+        if job_id in self.state['summary_index']:
+            self.state['summary_index'][job_id][1] = idx
+            self.state['tables']['job_summary'] = idx
+        self._update_job_status(job_id)
+
+    def _unblock_evals(self):
+        for ev in list(self.state['evals'].values()):
+            if ev['Status'] == 'blocked':
+                idx = self.bump('evals')
+                ev['Status'] = 'pending'
+                ev['ModifyIndex'] = idx
+                ev['_created'] = time.monotonic()
+
+    def _worker_loop(self):
+        while not self.stopping:
+            time.sleep(0.1)
+            with self.cond:
+                if not self.is_leader:
+                    continue
+                pending = sorted((e for e in self.state['evals'].values() if e['Status'] == 'pending'),
+                                 key=lambda e: e['CreateIndex'])
+                for ev in pending:
+                    # Leave a fresh eval visible as pending for a moment, as the real one is.
+                    if time.monotonic() - ev.get('_created', 0) < 0.3:
+                        continue
+                    try:
+                        self._process_eval(ev)
+                    except Exception as e:  # keep the worker alive; fail the eval visibly
+                        log('ERROR', 'worker: eval %s failed: %r' % (ev['ID'], e))
+                        idx = self.bump('evals')
+                        ev['Status'] = 'failed'
+                        ev['StatusDescription'] = str(e)
+                        ev['ModifyIndex'] = idx
+
+    def _process_eval(self, ev):
+        job = self.state['jobs'].get(ev['JobID'])
+        snap = self.state['index']
+        result = self.reconcile(job, ev['JobID'], commit=True, eval_id=ev['ID'])
+        idx = self.bump('evals')
+        ev['SnapshotIndex'] = snap
+        ev['Status'] = 'complete'
+        ev['ModifyIndex'] = idx
+        ev['QueuedAllocations'] = result['queued'] if job else None
+        ev['FailedTGAllocs'] = result['failed'] or None
+        ev['DeploymentID'] = result.get('deployment_id') or ''
+        if result['failed']:
+            blocked = self._create_eval(job, 'queued-allocs', status='blocked', previous=ev['ID'],
+                                        desc='created to place remaining allocations')
+            blocked['ClassEligibility'] = dict((n.get('ComputedClass', 'v1:0'), False)
+                                               for n in self.state['nodes'].values())
+            ev['BlockedEval'] = blocked['ID']
+            # Older blocked evals of the same job are superseded.
+            for other in self.state['evals'].values():
+                if other['JobID'] == ev['JobID'] and other['Status'] == 'blocked' and other is not blocked:
+                    other['Status'] = 'cancelled'
+                    other['ModifyIndex'] = idx
+        self._touch_summary(ev['JobID'], idx)
+
+    # ------------------------------------------------------------------ scheduling
+    def ready_nodes(self):
+        return [n for n in self.state['nodes'].values()
+                if n['Status'] == 'ready' and n.get('SchedulingEligibility', 'eligible') == 'eligible'
+                and not n.get('Drain')]
+
+    def reconcile(self, job, job_id, commit, eval_id='', plan_job=None):
+        """Compare the wanted job with its allocations; place/stop/update.
+
+        With ``commit=False`` nothing changes and the counts serve the plan
+        endpoint.  Returns {'updates': {tg: DesiredTGUpdates}, 'failed': ...,
+        'queued': {tg: n}, 'created': [...], 'modified': [...]}.
+        """
+        want = plan_job if plan_job is not None else job
+        allocs = [a for a in self.state['allocs'].values() if a['JobID'] == job_id]
+        live = [a for a in allocs if not alloc_terminal(a)]
+        res = {'updates': {}, 'failed': {}, 'queued': {}, 'created': [], 'modified': [], 'stopped': []}
+        if want is None or want.get('Stop'):
+            for a in live:
+                res['stopped'].append(a['ID'])
+                if commit:
+                    self._stop_alloc(a, 'alloc not needed due to job update')
+            for tg in (want or {}).get('TaskGroups') or []:
+                res['updates'][tg['Name']] = self._counts(stop=len([a for a in live if a['TaskGroup'] == tg['Name']]))
+                res['queued'][tg['Name']] = 0
+            return res
+        deployment = None
+        for tg in want['TaskGroups']:
+            name = tg['Name']
+            mine = sorted([a for a in live if a['TaskGroup'] == name], key=lambda a: a['Name'])
+            done = [a for a in allocs if a['TaskGroup'] == name and a['ClientStatus'] == 'complete'
+                    and want['Type'] == 'batch']
+            counts = self._counts()
+            keep = []
+            for a in mine:
+                same_spec = job is not None and a['JobVersion'] == job['Version'] and plan_job is None
+                if plan_job is not None and job is not None:
+                    same_spec = jobsmod.spec(plan_job) == jobsmod.spec(job) and a['JobVersion'] == job['Version']
+                if len(keep) >= tg['Count']:
+                    counts['Stop'] += 1
+                    res['stopped'].append(a['ID'])
+                    if commit:
+                        self._stop_alloc(a, 'alloc not needed due to job update')
+                    continue
+                if same_spec:
+                    counts['Ignore'] += 1
+                    keep.append(a)
+                    continue
+                old_tg = next((g for g in a['Job']['TaskGroups'] if g['Name'] == name), None)
+                if old_tg is not None and jobsmod.tasks_spec(old_tg) == jobsmod.tasks_spec(tg):
+                    counts['InPlaceUpdate'] += 1
+                    keep.append(a)
+                    if commit:
+                        aidx = self.bump('allocs')
+                        a['Job'] = copy.deepcopy(want)
+                        a['JobVersion'] = want['Version']
+                        a['ModifyIndex'] = aidx
+                        a['AllocModifyIndex'] = aidx
+                        a['ModifyTime'] = now_ns()
+                        a['EvalID'] = eval_id
+                        res['modified'].append(a['ID'])
+                else:
+                    counts['DestructiveUpdate'] += 1
+                    res['stopped'].append(a['ID'])
+                    if commit:
+                        self._stop_alloc(a, 'alloc is being updated due to job update')
+            missing = tg['Count'] - len(keep) - counts['DestructiveUpdate'] - len(done)
+            if missing < 0:
+                missing = 0
+            if counts['DestructiveUpdate']:
+                counts_place = missing + counts['DestructiveUpdate']
+            else:
+                counts_place = missing
+            counts['Place'] = missing
+            res['updates'][name] = counts
+            used_names = set(a['Name'] for a in keep) | set(a['Name'] for a in done)
+            placed = 0
+            failed_metric = None
+            for _i in range(counts_place):
+                node, metric = self._select_node(want, tg)
+                if node is None:
+                    failed_metric = metric
+                    break
+                placed += 1
+                if commit:
+                    if deployment is None and want['Type'] == 'service' and tg.get('Update'):
+                        deployment = self._deployment_for(want)
+                    a = self._new_alloc(want, tg, node, eval_id, used_names, metric, deployment)
+                    res['created'].append(a['ID'])
+            unplaced = counts_place - placed
+            if unplaced:
+                failed_metric['CoalescedFailures'] = unplaced - 1
+                res['failed'][name] = failed_metric
+            res['queued'][name] = unplaced
+        if deployment is not None:
+            res['deployment_id'] = deployment['ID']
+        return res
+
+    def _counts(self, **kw):
+        c = {'Canary': 0, 'DestructiveUpdate': 0, 'Ignore': 0, 'InPlaceUpdate': 0, 'Migrate': 0, 'Place': 0,
+             'Preemptions': 0, 'Stop': 0}
+        c.update(kw)
+        return c
+
+    def _stop_alloc(self, a, why):
+        idx = self.bump('allocs')
+        a['DesiredStatus'] = 'stop'
+        a['DesiredDescription'] = why
+        a['ModifyIndex'] = idx
+        a['AllocModifyIndex'] = idx
+        a['ModifyTime'] = now_ns()
+
+    def _select_node(self, job, tg):
+        """Feasibility checks in Nomad's order, then spread by job allocations."""
+        metric = template('alloc_metric')
+        for key in ('ClassExhausted', 'ClassFiltered', 'ConstraintFiltered', 'DimensionExhausted',
+                    'QuotaExhausted', 'ScoreMetaData', 'Scores'):
+            metric[key] = None
+        metric.update({'NodesEvaluated': 0, 'NodesFiltered': 0, 'NodesExhausted': 0, 'CoalescedFailures': 0,
+                       'AllocationTime': 5000})
+        ready = self.ready_nodes()
+        avail = {}
+        for dc in job['Datacenters']:
+            avail[dc] = len([n for n in ready if n['Datacenter'] == dc])
+        metric['NodesAvailable'] = avail
+        nodes = [n for n in ready if n['Datacenter'] in job['Datacenters']]
+        drivers = set(t['Driver'] for t in tg['Tasks'])
+        constraints = list(job.get('Constraints') or []) + list(tg.get('Constraints') or [])
+        for t in tg['Tasks']:
+            constraints += list(t.get('Constraints') or [])
+        ok = []
+        for n in nodes:
+            metric['NodesEvaluated'] += 1
+            missing = [d for d in sorted(drivers) if not ((n.get('Drivers') or {}).get(d) or {}).get('Healthy')]
+            if missing:
+                metric['NodesFiltered'] += 1
+                metric['ConstraintFiltered'] = metric['ConstraintFiltered'] or {}
+                key = 'missing drivers'
+                metric['ConstraintFiltered'][key] = metric['ConstraintFiltered'].get(key, 0) + 1
+                continue
+            bad = next((c for c in constraints if not self._constraint_ok(n, c, job, tg)), None)
+            if bad is not None:
+                metric['NodesFiltered'] += 1
+                metric['ConstraintFiltered'] = metric['ConstraintFiltered'] or {}
+                key = '%s %s %s' % (bad.get('LTarget') or '', bad.get('Operand') or '=', bad.get('RTarget') or '')
+                key = key.strip()
+                metric['ConstraintFiltered'][key] = metric['ConstraintFiltered'].get(key, 0) + 1
+                continue
+            if not self._ports_fit(n, tg):
+                metric['NodesExhausted'] += 1
+                metric['DimensionExhausted'] = metric['DimensionExhausted'] or {}
+                metric['DimensionExhausted']['network: reserved port collision'] = \
+                    metric['DimensionExhausted'].get('network: reserved port collision', 0) + 1
+                continue
+            ok.append(n)
+        if not ok:
+            return None, metric
+
+        def load(n):
+            same = len([a for a in self.state['allocs'].values()
+                        if a['NodeID'] == n['ID'] and a['JobID'] == job['ID'] and not alloc_terminal(a)])
+            total = len([a for a in self.state['allocs'].values()
+                         if a['NodeID'] == n['ID'] and not alloc_terminal(a)])
+            return (same, total, random.random())
+        best = min(ok, key=load)
+        metric['ScoreMetaData'] = [{'NodeID': best['ID'], 'NormScore': 0.5,
+                                    'Scores': {'binpack': 0.5, 'job-anti-affinity': 0.0, 'node-affinity': 0.0,
+                                               'node-reschedule-penalty': 0.0}}]
+        return best, metric
+
+    def _resolve(self, node, target):
+        if target is None:
+            return None
+        m = re.match(r'^\$\{(attr|node|meta)\.(.+)\}$', target)
+        if not m:
+            return target
+        kind, key = m.groups()
+        if kind == 'attr':
+            return (node.get('Attributes') or {}).get(key)
+        if kind == 'meta':
+            return (node.get('Meta') or {}).get(key)
+        return {'unique.id': node['ID'], 'datacenter': node['Datacenter'], 'unique.name': node['Name'],
+                'class': node.get('NodeClass')}.get(key)
+
+    def _constraint_ok(self, node, c, job, tg):
+        op = c.get('Operand') or '='
+        if op in ('distinct_hosts', 'distinct_property'):
+            if op == 'distinct_hosts':
+                return not any(a['NodeID'] == node['ID'] and a['JobID'] == job['ID'] and not alloc_terminal(a)
+                               for a in self.state['allocs'].values())
+            return True
+        lv = self._resolve(node, c.get('LTarget'))
+        rv = self._resolve(node, c.get('RTarget'))
+        if op == 'is_set':
+            return lv is not None
+        if op == 'is_not_set':
+            return lv is None
+        if lv is None:
+            return False
+        if op in ('=', '==', 'is'):
+            return lv == rv
+        if op in ('!=', 'not'):
+            return lv != rv
+        if op == 'regexp':
+            try:
+                return re.search(rv or '', lv) is not None
+            except re.error:
+                return False
+        if op == 'set_contains':
+            have = set(x.strip() for x in lv.split(','))
+            return all(x.strip() in have for x in (rv or '').split(','))
+        if op in ('<', '<=', '>', '>='):
+            try:
+                a, b = float(lv), float(rv)
+            except (TypeError, ValueError):
+                a, b = lv, rv
+            return {'<': a < b, '<=': a <= b, '>': a > b, '>=': a >= b}[op]
+        return True
+
+    def _used_ports(self, node_id):
+        used = set()
+        for a in self.state['allocs'].values():
+            if a['NodeID'] != node_id or alloc_terminal(a):
+                continue
+            for tr in (a.get('TaskResources') or {}).values():
+                for net in tr.get('Networks') or []:
+                    for p in (net.get('DynamicPorts') or []) + (net.get('ReservedPorts') or []):
+                        used.add(p['Value'])
+        return used
+
+    def _ports_fit(self, node, tg):
+        used = self._used_ports(node['ID'])
+        for t in tg['Tasks']:
+            for net in (t.get('Resources') or {}).get('Networks') or []:
+                for p in net.get('ReservedPorts') or []:
+                    if p['Value'] in used:
+                        return False
+        return True
+
+    def _new_alloc(self, job, tg, node, eval_id, used_names, metric, deployment):
+        idx = self.bump('allocs')
+        i = 0
+        while '%s.%s[%d]' % (job['ID'], tg['Name'], i) in used_names:
+            i += 1
+        name = '%s.%s[%d]' % (job['ID'], tg['Name'], i)
+        used_names.add(name)
+        used = self._used_ports(node['ID'])
+        net_node = ((node.get('NodeResources') or {}).get('Networks') or [{}])[0]
+        task_res = {}
+        alloc_tasks = {}
+        for t in tg['Tasks']:
+            res = copy.deepcopy(t.get('Resources') or {})
+            nets = []
+            for net in res.get('Networks') or []:
+                net = copy.deepcopy(net)
+                net['Device'] = net_node.get('Device', '')
+                net['IP'] = net_node.get('IP', '')
+                net['CIDR'] = ''
+                dyn = []
+                for p in net.get('DynamicPorts') or []:
+                    v = random.randint(20000, 32000)
+                    while v in used:
+                        v = random.randint(20000, 32000)
+                    used.add(v)
+                    dyn.append({'Label': p['Label'], 'Value': v})
+                net['DynamicPorts'] = dyn or None
+                for p in net.get('ReservedPorts') or []:
+                    used.add(p['Value'])
+                nets.append(net)
+            res['Networks'] = nets or None
+            task_res[t['Name']] = res
+            alloc_tasks[t['Name']] = {'Cpu': {'CpuShares': res.get('CPU') or 0}, 'Devices': None,
+                                      'Memory': {'MemoryMB': res.get('MemoryMB') or 0},
+                                      'Networks': copy.deepcopy(res['Networks'])}
+        disk = (tg.get('EphemeralDisk') or {}).get('SizeMB', 300)
+        all_nets = [n for r in task_res.values() for n in (r.get('Networks') or [])]
+        a = template('alloc')
+        a.update({
+            'ID': new_id(), 'EvalID': eval_id, 'Name': name, 'Namespace': 'default', 'NodeID': node['ID'],
+            'JobID': job['ID'], 'Job': copy.deepcopy(job), 'TaskGroup': tg['Name'], 'JobVersion': job['Version'],
+            'Resources': {'CPU': sum(r.get('CPU') or 0 for r in task_res.values()), 'Devices': None,
+                          'DiskMB': disk, 'IOPS': 0,
+                          'MemoryMB': sum(r.get('MemoryMB') or 0 for r in task_res.values()),
+                          'Networks': copy.deepcopy(all_nets) or None},
+            'SharedResources': {'CPU': 0, 'Devices': None, 'DiskMB': disk, 'IOPS': 0, 'MemoryMB': 0,
+                                'Networks': None},
+            'TaskResources': task_res,
+            'AllocatedResources': {'Shared': {'DiskMB': disk}, 'Tasks': alloc_tasks},
+            'Metrics': metric, 'DesiredStatus': 'run', 'DesiredDescription': '', 'DesiredTransition':
+                {'ForceReschedule': None, 'Migrate': None, 'Reschedule': None},
+            'ClientStatus': 'pending', 'ClientDescription': '', 'TaskStates': None,
+            'DeploymentID': deployment['ID'] if deployment else '', 'DeploymentStatus': None,
+            'FollowupEvalID': '', 'NextAllocation': '', 'PreviousAllocation': '', 'RescheduleTracker': None,
+            'PreemptedAllocations': None, 'PreemptedByAllocation': '',
+            'CreateIndex': idx, 'ModifyIndex': idx, 'AllocModifyIndex': idx, 'CreateTime': now_ns(),
+            'ModifyTime': now_ns()})
+        self.state['allocs'][a['ID']] = a
+        if deployment is not None:
+            dtg = deployment['TaskGroups'].setdefault(tg['Name'], self._deployment_tg(tg))
+            dtg['PlacedAllocs'] += 1
+        return a
+
+    # ------------------------------------------------------------------ deployments
+    def _deployment_tg(self, tg):
+        upd = tg.get('Update') or {}
+        return {'AutoRevert': bool(upd.get('AutoRevert')), 'DesiredCanaries': 0, 'DesiredTotal': tg['Count'],
+                'HealthyAllocs': 0, 'PlacedAllocs': 0, 'PlacedCanaries': None,
+                'ProgressDeadline': upd.get('ProgressDeadline') or 0, 'Promoted': False,
+                'RequireProgressBy': rfc3339(time.time() + (upd.get('ProgressDeadline') or 0) / 1e9),
+                'UnhealthyAllocs': 0}
+
+    def _deployment_for(self, job):
+        for d in self.state['deployments'].values():
+            if d['JobID'] == job['ID'] and d['JobVersion'] == job['Version'] and d['Status'] == 'running':
+                return d
+        for d in self.state['deployments'].values():
+            if d['JobID'] == job['ID'] and d['Status'] == 'running':
+                d['Status'] = 'cancelled'
+                d['StatusDescription'] = 'Cancelled due to newer version of job'
+        idx = self.bump('deployment')
+        d = template('deployment')
+        d.update({'ID': new_id(), 'JobID': job['ID'], 'JobVersion': job['Version'], 'Namespace': 'default',
+                  'JobCreateIndex': job['CreateIndex'], 'JobModifyIndex': job['JobModifyIndex'],
+                  'JobSpecModifyIndex': job['JobModifyIndex'], 'CreateIndex': idx, 'ModifyIndex': idx,
+                  'Status': 'running', 'StatusDescription': 'Deployment is running', 'TaskGroups': {}})
+        self.state['deployments'][d['ID']] = d
+        return d
+
+    def _watch_deployments(self):
+        for d in self.state['deployments'].values():
+            if d['Status'] != 'running':
+                continue
+            allocs = [a for a in self.state['allocs'].values() if a['DeploymentID'] == d['ID']]
+            changed = False
+            for name, dtg in d['TaskGroups'].items():
+                healthy = len([a for a in allocs if a['TaskGroup'] == name
+                               and (a.get('DeploymentStatus') or {}).get('Healthy')])
+                unhealthy = len([a for a in allocs if a['TaskGroup'] == name
+                                 and (a.get('DeploymentStatus') or {}).get('Healthy') is False])
+                if (healthy, unhealthy) != (dtg['HealthyAllocs'], dtg['UnhealthyAllocs']):
+                    dtg['HealthyAllocs'], dtg['UnhealthyAllocs'] = healthy, unhealthy
+                    changed = True
+            status = None
+            if any(t['UnhealthyAllocs'] for t in d['TaskGroups'].values()):
+                status = ('failed', 'Failed due to unhealthy allocations')
+            elif all(t['HealthyAllocs'] >= t['DesiredTotal'] for t in d['TaskGroups'].values()):
+                status = ('successful', 'Deployment completed successfully')
+            if status or changed:
+                idx = self.bump('deployment')
+                d['ModifyIndex'] = idx
+                if status:
+                    d['Status'], d['StatusDescription'] = status
+                    job = self.state['jobs'].get(d['JobID'])
+                    if status[0] == 'successful' and job and job['Version'] == d['JobVersion']:
+                        jidx = self.bump('jobs')
+                        job['Stable'] = True
+                        job['ModifyIndex'] = jidx
+
+    # ------------------------------------------------------------------ client updates
+    def update_allocs(self, updates):
+        with self.cond:
+            touched = set()
+            for u in updates:
+                a = self.state['allocs'].get(u['ID'])
+                if not a:
+                    continue
+                idx = self.bump('allocs')
+                for key in ('ClientStatus', 'ClientDescription', 'TaskStates'):
+                    if key in u:
+                        a[key] = u[key]
+                if u.get('DeploymentStatus') is not None:
+                    ds = dict(u['DeploymentStatus'])
+                    ds['ModifyIndex'] = idx
+                    a['DeploymentStatus'] = ds
+                a['ModifyIndex'] = idx
+                a['ModifyTime'] = now_ns()
+                touched.add(a['JobID'])
+            for job_id in touched:
+                self._touch_summary(job_id, self.state['index'])
+
+    def client_allocs(self, node_id, secret, index, wait):
+        def compute():
+            node = self.state['nodes'].get(node_id)
+            if not node or node['SecretID'] != secret:
+                raise APIError(403, 'node secret ID does not match')
+            out = [a for a in self.state['allocs'].values() if a['NodeID'] == node_id]
+            return out, self.table_index('allocs')
+        return self.wait_for(index, wait, compute)
+
+    # ------------------------------------------------------------------ derived views
+    def _update_job_status(self, job_id):
+        job = self.state['jobs'].get(job_id)
+        if not job:
+            return
+        status = self.job_status(job)
+        if status != job['Status']:
+            idx = self.bump('jobs')
+            job['Status'] = status
+            job['ModifyIndex'] = idx
+
+    def job_status(self, job):
+        if (job.get('Periodic') or {}).get('Enabled') or job.get('ParameterizedJob'):
+            return 'dead' if job['Stop'] else 'running'
+        allocs = [a for a in self.state['allocs'].values() if a['JobID'] == job['ID']]
+        if any(not alloc_terminal(a) for a in allocs):
+            return 'running'
+        evals = [e for e in self.state['evals'].values() if e['JobID'] == job['ID']]
+        if any(e['Status'] in ('pending', 'blocked') for e in evals):
+            return 'pending'
+        if allocs or evals:
+            return 'dead'
+        return 'pending'
+
+    def summary(self, job_id):
+        job = self.state['jobs'].get(job_id)
+        if not job:
+            return None
+        s = template('summary')
+        s['JobID'] = job_id
+        s['Namespace'] = 'default'
+        ci, mi = self.state['summary_index'].get(job_id, [job['CreateIndex'], job['ModifyIndex']])
+        s['CreateIndex'], s['ModifyIndex'] = ci, mi
+        children = {'Dead': 0, 'Pending': 0, 'Running': 0}
+        for j in self.state['jobs'].values():
+            if j.get('ParentID') == job_id:
+                st = j['Status'] if j['Status'] in ('dead', 'pending', 'running') else 'pending'
+                children[st.capitalize()] += 1
+        s['Children'] = children
+        evals = sorted((e for e in self.state['evals'].values()
+                        if e['JobID'] == job_id and e['Status'] == 'complete'), key=lambda e: e['ModifyIndex'])
+        queued = (evals[-1]['QueuedAllocations'] or {}) if evals else {}
+        summ = {}
+        for tg in job['TaskGroups']:
+            c = {'Complete': 0, 'Failed': 0, 'Lost': 0, 'Queued': queued.get(tg['Name'], 0), 'Running': 0,
+                 'Starting': 0}
+            for a in self.state['allocs'].values():
+                if a['JobID'] != job_id or a['TaskGroup'] != tg['Name']:
+                    continue
+                cs = a['ClientStatus']
+                key = {'pending': 'Starting', 'running': 'Running', 'failed': 'Failed', 'complete': 'Complete',
+                       'lost': 'Lost'}.get(cs)
+                if key:
+                    c[key] += 1
+            summ[tg['Name']] = c
+        s['Summary'] = summ
+        return s
+
+    def job_stub(self, job):
+        st = template('job_stub')
+        st.update({'ID': job['ID'], 'Name': job['Name'], 'ParentID': job.get('ParentID') or '',
+                   'Datacenters': job['Datacenters'], 'Type': job['Type'], 'Priority': job['Priority'],
+                   'Periodic': bool((job.get('Periodic') or {}).get('Enabled')),
+                   'ParameterizedJob': bool(job.get('ParameterizedJob')), 'Stop': job['Stop'],
+                   'Status': job['Status'], 'StatusDescription': job.get('StatusDescription') or '',
+                   'CreateIndex': job['CreateIndex'], 'ModifyIndex': job['ModifyIndex'],
+                   'JobModifyIndex': job['JobModifyIndex'], 'SubmitTime': job['SubmitTime'],
+                   'JobSummary': self.summary(job['ID'])})
+        return st
+
+
+def alloc_stub(a):
+    st = template('alloc_stub')
+    for k in list(st):
+        if k in a:
+            st[k] = copy.deepcopy(a[k])
+    st['JobType'] = a['Job']['Type']
+    return st
+
+
+def eval_public(ev):
+    return dict((k, v) for k, v in ev.items() if not k.startswith('_'))

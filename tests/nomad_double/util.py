@@ -1,0 +1,206 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers shared by the double's pieces."""
+
+import copy
+import datetime
+import fcntl
+import json
+import os
+import pkgutil
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+VERSION = '0.9.1'
+REVISION = '23c4597dbb6d1d46e020301b0f63db5cff80d3f0'
+ZERO_TIME = '0001-01-01T00:00:00Z'
+
+_templates = None
+_tlock = threading.Lock()
+
+
+def template(name):
+    """A deep copy of a recorded Nomad 0.9.1 object used as a skeleton."""
+    global _templates
+    with _tlock:
+        if _templates is None:
+            data = pkgutil.get_data(__package__ or 'nomad_double', 'templates.json')
+            _templates = json.loads(data.decode('utf-8'))
+    return copy.deepcopy(_templates[name])
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def now_ns():
+    return time.time_ns()
+
+
+def rfc3339(ts=None, nanos=True):
+    ts = time.time() if ts is None else ts
+    dt = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
+    if nanos:
+        return dt.strftime('%Y-%m-%dT%H:%M:%S.') + '%09dZ' % (int((ts % 1) * 1e9))
+    return dt.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def log(level, msg):
+    """Nomad-style log line on stdout (systemd's journal picks it up)."""
+    sys.stdout.write('    %s [%-5s] %s\n' % (rfc3339(nanos=False)[:-1] + '.000Z', level, msg))
+    sys.stdout.flush()
+
+
+def write_file(path, data, mode=0o600):
+    d = os.path.dirname(path)
+    if d:
+        os.makedirs(d, exist_ok=True)
+    tmp = '%s.tmp%d' % (path, os.getpid())
+    with open(tmp, 'w') as f:
+        f.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def read_file(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def interface_ipv4(name):
+    """IPv4 address of a network interface (SIOCGIFADDR), or None."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        packed = fcntl.ioctl(s.fileno(), 0x8915, struct.pack('256s', name[:15].encode()))
+        return socket.inet_ntoa(packed[20:24])
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def private_ipv4():
+    """First private (RFC 1918) IPv4 of any interface, as GetPrivateIP would pick."""
+    for _idx, name in socket.if_nameindex():
+        ip = interface_ipv4(name)
+        if not ip:
+            continue
+        a, b = [int(x) for x in ip.split('.')[:2]]
+        if a == 10 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168):
+            return ip
+    for _idx, name in socket.if_nameindex():
+        ip = interface_ipv4(name)
+        if ip and not ip.startswith('127.'):
+            return ip
+    return None
+
+
+def interface_of(ip):
+    for _idx, name in socket.if_nameindex():
+        if interface_ipv4(name) == ip:
+            return name
+    return None
+
+
+def split_addr(addr, default_port):
+    if addr.startswith('['):
+        host, _, port = addr[1:].partition(']:')
+        return host, int(port or default_port)
+    if addr.count(':') == 1:
+        host, port = addr.split(':')
+        return host, int(port)
+    return addr, default_port
+
+
+class TLS(object):
+    """TLS settings from the agent config's tls block."""
+
+    def __init__(self, cfg, region='global'):
+        cfg = cfg or {}
+        self.http = bool(cfg.get('http'))
+        self.rpc = bool(cfg.get('rpc'))
+        self.ca_file = cfg.get('ca_file') or None
+        self.cert_file = cfg.get('cert_file') or None
+        self.key_file = cfg.get('key_file') or None
+        self.verify_https_client = bool(cfg.get('verify_https_client'))
+        self.verify_server_hostname = bool(cfg.get('verify_server_hostname'))
+        self.region = region
+
+    def server_context(self, require_client):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert_file, self.key_file)
+        if self.ca_file:
+            ctx.load_verify_locations(self.ca_file)
+        if require_client:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
+
+    def client_context(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self.ca_file:
+            ctx.load_verify_locations(self.ca_file)
+        if self.cert_file and self.key_file:
+            ctx.load_cert_chain(self.cert_file, self.key_file)
+        ctx.check_hostname = self.verify_server_hostname
+        if not self.ca_file:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+
+class RPCError(Exception):
+    def __init__(self, status, message):
+        self.status = status
+        self.message = message
+        super(RPCError, self).__init__('%s: %s' % (status, message))
+
+
+def rpc_call(addr, method, payload, tls=None, timeout=10.0, scheme=None):
+    """POST JSON to another double's rpc (or serf) port; returns the decoded reply."""
+    use_tls = tls is not None and tls.rpc
+    if scheme is None:
+        scheme = 'https' if use_tls else 'http'
+    url = '%s://%s/rpc/%s' % (scheme, addr, method)
+    data = json.dumps(payload).encode()
+    req = urllib.request.Request(url, data=data, method='POST', headers={'Content-Type': 'application/json'})
+    ctx = None
+    if scheme == 'https':
+        ctx = tls.client_context()
+        if tls.verify_server_hostname:
+            # Nomad's server certificates name server.<region>.nomad, not the IP.
+            host = 'server.%s.nomad' % tls.region
+            req.add_header('Host', addr)
+            ctx.check_hostname = False
+            ctx = _HostnameContext(ctx, host)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
+            return json.loads(resp.read().decode() or 'null')
+    except urllib.error.HTTPError as e:
+        raise RPCError(e.code, e.read().decode(errors='replace'))
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise RPCError(0, str(getattr(e, 'reason', e)))
+
+
+class _HostnameContext(object):
+    """Wrap an SSLContext so the peer certificate is checked against a fixed name."""
+
+    def __init__(self, ctx, hostname):
+        self._ctx = ctx
+        self._hostname = hostname
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def wrap_socket(self, sock, server_hostname=None, **kw):
+        self._ctx.check_hostname = True
+        return self._ctx.wrap_socket(sock, server_hostname=self._hostname, **kw)
