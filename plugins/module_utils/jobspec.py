@@ -601,9 +601,9 @@ class _Parser:
         out = into
         for item in found.elem().items:
             m = self.decode_map(item, path, what)
-            converted = self.convert(m, _map(_STR), what, item, path)
             out = dict(out or {})
-            out.update(converted)
+            for key, value in m.items():
+                out[key] = self.convert(value, _STR, key, item, path)
         return out
 
     # -- job -------------------------------------------------------------
@@ -672,14 +672,15 @@ class _Parser:
         found = body.filter('task')
         if found.items:
             groups = []
-            for task in self.tasks(found, ()):
+            for task in self.tasks(found, ()) or []:
                 group = new_struct('TaskGroup', Name=task['Name'], Tasks=[task])
                 groups.append(group)
             job['TaskGroups'] = groups
 
         found = body.filter('group')
-        if found.items:
-            job['TaskGroups'] = (job['TaskGroups'] or []) + self.groups(found)
+        groups = self.groups(found) if found.items else None
+        if groups:
+            job['TaskGroups'] = (job['TaskGroups'] or []) + groups
 
         found = body.filter('vault')
         if found.items:
@@ -754,6 +755,9 @@ class _Parser:
     # -- task ------------------------------------------------------------
 
     def tasks(self, found, group_path):
+        """The labelled tasks (Nomad skips unlabelled ones), or None if none."""
+        if not found.children().items:
+            return None
         out = []
         seen = set()
         # Static ports are shared by the whole group; a task written at
