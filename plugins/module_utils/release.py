@@ -94,7 +94,14 @@ class DownloadError(ReleaseError):
 
 
 class NotFoundError(DownloadError):
-    """The mirror has no such file (HTTP 404, or no such local file)."""
+    """The mirror has no such file (HTTP 404, or no such local file).
+
+    ``reason`` is the short cause, ``404 Not Found`` or ``no such file``.
+    """
+
+    def __init__(self, message, url=None, reason='404 Not Found'):
+        super(NotFoundError, self).__init__(message, url=url)
+        self.reason = reason
 
 
 class TruncatedDownloadError(DownloadError):
@@ -323,11 +330,11 @@ def fetch(url, dest, timeout=30, validate_certs=True, max_size=None):
             src = open(path, 'rb')
         except (IOError, OSError) as exc:
             if not os.path.exists(path):
-                raise NotFoundError('Failed to read %s: no such file' % url, url=url)
-            raise DownloadError('Failed to read %s: %s' % (url, exc.strerror or exc), url=url)
+                raise NotFoundError('Failed to fetch %s: no such file' % url, url=url, reason='no such file')
+            raise DownloadError('Failed to fetch %s: %s' % (url, exc.strerror or exc), url=url)
         try:
             if os.path.isdir(path):
-                raise NotFoundError('Failed to read %s: it is a directory' % url, url=url)
+                raise NotFoundError('Failed to fetch %s: it is a directory' % url, url=url, reason='a directory')
             with src, open(dest, 'wb') as out:
                 for chunk in iter(lambda: src.read(CHUNK), b''):
                     size += len(chunk)
@@ -336,7 +343,7 @@ def fetch(url, dest, timeout=30, validate_certs=True, max_size=None):
                     digest.update(chunk)
                     out.write(chunk)
         except (IOError, OSError) as exc:
-            raise DownloadError('Failed to read %s: %s' % (url, getattr(exc, 'strerror', None) or exc), url=url)
+            raise DownloadError('Failed to fetch %s: %s' % (url, getattr(exc, 'strerror', None) or exc), url=url)
         return size, digest.hexdigest()
 
     if scheme not in ('http', 'https'):

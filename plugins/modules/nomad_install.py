@@ -341,8 +341,8 @@ class NomadInstaller(object):
         for url in self.urls.signatures:
             try:
                 sig = self.fetch_bytes(url)
-            except release.NotFoundError:
-                missing.append(url)
+            except release.NotFoundError as exc:
+                missing.append('%s (%s)' % (url, exc.reason))
                 continue
             sig_path = os.path.join(self.tmpdir, 'SHA256SUMS.sig')
             with open(sig_path, 'wb') as handle:
@@ -358,12 +358,11 @@ class NomadInstaller(object):
             # The first published signature that failed is the one to explain.
             message = str(failures[0])
             if len(failures) > 1 or missing:
-                message += ' (also tried: %s)' % ', '.join(
-                    [str(f) for f in failures[1:]] + ['%s: 404 Not Found' % m for m in missing])
+                message += ' (also tried: %s)' % '; '.join([str(f) for f in failures[1:]] + missing)
             raise release.SignatureError(message, url=failures[0].url)
         raise release.SignatureError(
-            'Signature of %s is missing: %s' % (self.urls.sums, ', '.join('%s: 404 Not Found' % m for m in missing)),
-            url=missing[0])
+            'Signature of %s is missing: tried %s' % (self.urls.sums, ', '.join(missing)),
+            url=self.urls.signatures[0])
 
     def fetch_release(self):
         """Download and verify; return (zip path, zip sha256, signer fingerprint)."""
