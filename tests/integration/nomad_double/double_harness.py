@@ -1,0 +1,194 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers that run real double agents on 127.0.0.1 with random free ports.
+
+Every process started here is stopped by PID at teardown.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+TESTS = os.path.join(ROOT, 'tests')
+
+
+def shared_dir():
+    return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+
+
+def free_ports(n):
+    socks = []
+    ports = []
+    while len(ports) < n:
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        p = s.getsockname()[1]
+        socks.append(s)
+        if p not in ports:
+            ports.append(p)
+    for s in socks:
+        s.close()
+    return ports
+
+
+def nomad_cmd():
+    """How to run the double: the built zipapp when NOMAD_DOUBLE_BIN names one, else the source."""
+    exe = os.environ.get('NOMAD_DOUBLE_BIN')
+    if exe:
+        return [exe]
+    return [sys.executable, '-m', 'nomad_double']
+
+
+def nomad_env():
+    env = dict(os.environ)
+    env['PYTHONPATH'] = TESTS + os.pathsep + env.get('PYTHONPATH', '')
+    for k in ('NOMAD_ADDR', 'NOMAD_TOKEN'):
+        env.pop(k, None)
+    return env
+
+
+def run_nomad(args, cwd=None, timeout=60, env=None):
+    e = nomad_env()
+    e.update(env or {})
+    return subprocess.run(nomad_cmd() + list(args), cwd=cwd, env=e, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    """(status, headers, decoded body or text)."""
+    data = None
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read().decode()
+            status, hdrs = r.status, dict(r.headers.items())
+    except urllib.error.HTTPError as e:
+        raw = e.read().decode()
+        status, hdrs = e.code, dict(e.headers.items())
+    try:
+        return status, hdrs, json.loads(raw)
+    except ValueError:
+        return status, hdrs, raw
+
+
+def wait_until(fn, timeout=30.0, interval=0.2, what='condition'):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError, ValueError) as e:
+            last = e
+        time.sleep(interval)
+    raise AssertionError('timed out waiting for %s (last: %r)' % (what, last))
+
+
+class Agent(object):
+    def __init__(self, name, workdir, ports):
+        self.name = name
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.data_dir = os.path.join(self.dir, 'data')
+        self.http, self.rpc, self.serf = ports
+        self.proc = None
+        self.config_path = os.path.join(self.dir, 'agent.hcl')
+        self.log_path = os.path.join(self.dir, 'agent.log')
+
+    @property
+    def addr(self):
+        return 'http://127.0.0.1:%d' % self.http
+
+    def write(self, text):
+        with open(self.config_path, 'w') as f:
+            f.write(text)
+
+    def start(self):
+        log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(nomad_cmd() + ['agent', '-config', self.config_path], env=nomad_env(),
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+        log.close()
+        return self
+
+    def stop(self, sig=signal.SIGINT):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def get(self, path, **kw):
+        return http('GET', self.addr + path, **kw)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def hcl_config(agent, server=None, client=None, extra=''):
+    """A config like the recorded cluster's (server_join/servers given by the caller)."""
+    lines = ['name = "%s"' % agent.name, 'datacenter = "home"', 'data_dir = "%s"' % agent.data_dir,
+             'bind_addr = "127.0.0.1"', 'disable_update_check = true',
+             'ports {\n  http = %d\n  rpc = %d\n  serf = %d\n}' % (agent.http, agent.rpc, agent.serf),
+             'advertise {\n  http = "127.0.0.1"\n  rpc = "127.0.0.1"\n  serf = "127.0.0.1"\n}']
+    if server is not None:
+        lines.append('server {\n%s\n}' % server)
+    if client is not None:
+        lines.append('client {\n%s\n}' % client)
+        lines.append('plugin "raw_exec" {\n  config {\n    enabled = true\n  }\n}')
+    lines.append(extra)
+    return '\n'.join(lines) + '\n'
+
+
+class Cluster(object):
+    """Agents started by one test; all stopped at teardown."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.agents = []
+
+    def agent(self, name):
+        a = Agent(name, self.workdir, free_ports(3))
+        self.agents.append(a)
+        return a
+
+    def servers(self, n, expect=None, join=None, client=True, extra=''):
+        agents = [self.agent('nomad%d' % (i + 1)) for i in range(n)]
+        join = join if join is not None else ['127.0.0.1:%d' % a.serf for a in agents]
+        for a in agents:
+            server = '  enabled = true\n  bootstrap_expect = %d\n  server_join {\n    retry_join = %s\n  }' % (
+                expect or n, json.dumps(join))
+            cl = None
+            if client:
+                cl = '  enabled = true\n  servers = ["127.0.0.1:%d"]\n  network_interface = "lo"' % agents[0].rpc
+            a.write(hcl_config(a, server, cl, extra))
+        return agents
+
+    def stop_all(self):
+        for a in self.agents:
+            a.stop()
+
+
+def leader_of(agent):
+    st, _h, body = agent.get('/v1/status/leader', timeout=5)
+    return body if st == 200 else None
+
+
+def ready_nodes(agent):
+    st, _h, body = agent.get('/v1/nodes', timeout=5)
+    if st != 200:
+        return []
+    return [n for n in body if n['Status'] == 'ready']

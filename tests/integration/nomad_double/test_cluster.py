@@ -1,0 +1,223 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The double forms clusters from its configs alone, runs raw_exec jobs, and
+keeps the recorded behaviours for cloned node identities and EnforceIndex."""
+
+import json
+import os
+import shutil
+import threading
+import urllib.request
+
+import pytest
+
+from double_harness import hcl_config, http, leader_of, ready_nodes, wait_until
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def httpecho_job(count=2, job_id='httpecho', extra_tg=None):
+    """The seed's httpecho job in API form (what `nomad job run -output` gives)."""
+    tg = {'Name': 'web', 'Count': count, 'Tasks': [{
+        'Name': 'server', 'Driver': 'raw_exec',
+        'Config': {'command': 'python3', 'args': ['-m', 'http.server', '${NOMAD_PORT_http}', '--bind',
+                                                  '${NOMAD_IP_http}']},
+        'Resources': {'Networks': [{'MBits': 10, 'DynamicPorts': [{'Label': 'http', 'Value': 0}]}]}}]}
+    tg.update(extra_tg or {})
+    return {'ID': job_id, 'Name': job_id, 'Type': 'service', 'Datacenters': ['home'], 'TaskGroups': [tg]}
+
+
+def start_three(cluster, **kw):
+    agents = cluster.servers(3, **kw)
+    for a in agents:
+        a.start()
+    return agents
+
+
+def test_three_servers_elect_a_leader_and_register_three_nodes(cluster):
+    agents = start_three(cluster)
+    leader = wait_until(lambda: leader_of(agents[0]), 30, what='a leader')
+    assert leader in ['127.0.0.1:%d' % a.rpc for a in agents]
+    # Every server agrees on the leader and on the peers.
+    for a in agents:
+        assert wait_until(lambda: leader_of(a), 10) == leader
+        st, _h, peers = a.get('/v1/status/peers')
+        assert st == 200 and sorted(peers) == sorted('127.0.0.1:%d' % x.rpc for x in agents)
+    nodes = wait_until(lambda: len(ready_nodes(agents[1])) == 3 and ready_nodes(agents[1]), 30, what='3 ready nodes')
+    assert sorted(n['Name'] for n in nodes) == ['nomad1', 'nomad2', 'nomad3']
+    # Node IDs come from each data_dir's client/client-id.
+    for a in agents:
+        with open(os.path.join(a.data_dir, 'client', 'client-id')) as f:
+            cid = f.read()
+        assert len(cid) == 36 and cid in [n['ID'] for n in nodes]
+    st, _h, members = agents[2].get('/v1/agent/members')
+    assert st == 200 and sorted(m['Status'] for m in members['Members']) == ['alive'] * 3
+
+
+def test_wrong_retry_join_leaves_no_leader(cluster):
+    bogus = ['127.0.0.1:1']
+    agents = start_three(cluster, join=bogus)
+    wait_until(lambda: agents[0].get('/v1/agent/self')[0] == 200, 15, what='agent up')
+    import time
+    time.sleep(4)
+    for a in agents:
+        st, _h, body = a.get('/v1/status/leader')
+        assert (st, body) == (500, 'No cluster leader')
+        st, _h, body = a.get('/v1/agent/members')
+        assert len(body['Members']) == 1
+
+
+def test_raw_exec_port_answers_until_job_stopped(cluster):
+    agents = start_three(cluster)
+    a = agents[0]
+    wait_until(lambda: len(ready_nodes(a)) == 3, 30, what='3 ready nodes')
+    st, h, body = http('POST', a.addr + '/v1/jobs', {'Job': httpecho_job()})
+    assert st == 200, body
+    assert int(h['X-Nomad-Index']) == body['EvalCreateIndex']
+
+    def running():
+        st, _h, allocs = a.get('/v1/job/httpecho/allocations')
+        return len([x for x in allocs if x['ClientStatus'] == 'running']) == 2 and allocs
+    allocs = wait_until(running, 30, what='2 running allocations')
+    urls = []
+    for stub in allocs:
+        st, _h, full = a.get('/v1/allocation/%s' % stub['ID'])
+        net = full['Resources']['Networks'][0]
+        urls.append('http://%s:%d/' % (net['IP'], net['DynamicPorts'][0]['Value']))
+    for url in urls:
+        assert wait_until(lambda: urllib.request.urlopen(url, timeout=2).status == 200, 15, what=url)
+    st, _h, body = http('DELETE', a.addr + '/v1/job/httpecho')
+    assert st == 200 and body['EvalID']
+
+    def down(url):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return False
+        except OSError:
+            return True
+    for url in urls:
+        wait_until(lambda: down(url), 15, what='%s to stop answering' % url)
+    st, _h, job = a.get('/v1/job/httpecho')
+    assert job['Stop'] is True and job['Status'] == 'dead'
+
+
+def test_enforce_index_race_has_exactly_one_winner(cluster):
+    agents = start_three(cluster)
+    wait_until(lambda: len(ready_nodes(agents[0])) == 3, 30, what='3 ready nodes')
+    st, _h, body = http('POST', agents[0].addr + '/v1/jobs', {'Job': httpecho_job(count=1)})
+    assert st == 200
+    st, _h, plan = http('POST', agents[0].addr + '/v1/job/httpecho/plan', {'Job': httpecho_job(count=2), 'Diff': True})
+    index = plan['JobModifyIndex']
+    results = []
+
+    def register(agent, count):
+        results.append(http('POST', agent.addr + '/v1/jobs', {'Job': httpecho_job(count=count), 'EnforceIndex': True,
+                                                             'JobModifyIndex': index}))
+    threads = [threading.Thread(target=register, args=(agents[i], 2 + i)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r[0] for r in results)
+    assert statuses == [200, 500, 500], results
+    for st, h, body in results:
+        if st == 500:
+            assert body.startswith('rpc error: Enforcing job modify index %d: job exists with conflicting job modify '
+                                   'index: ' % index)
+            assert h['Content-Type'] == 'text/plain; charset=utf-8'
+
+
+def _clone_client(cluster, server, name, source=None, secret=True):
+    a = cluster.agent(name)
+    a.write(hcl_config(a, None, '  enabled = true\n  servers = ["127.0.0.1:%d"]\n  network_interface = "lo"'
+                       % server.rpc))
+    if source is not None:
+        os.makedirs(os.path.join(a.data_dir, 'client'))
+        names = ['client-id', 'secret-id'] if secret else ['client-id']
+        for n in names:
+            shutil.copy(os.path.join(source.data_dir, 'client', n), os.path.join(a.data_dir, 'client', n))
+    return a
+
+
+def _single_server(cluster):
+    s = cluster.agent('server')
+    s.write(hcl_config(s, '  enabled = true\n  bootstrap_expect = 1'))
+    s.start()
+    wait_until(lambda: leader_of(s), 20, what='leader')
+    return s
+
+
+def test_cloned_client_id_only_second_is_rejected(cluster):
+    s = _single_server(cluster)
+    a = _clone_client(cluster, s, 'clone-a').start()
+    wait_until(lambda: len(ready_nodes(s)) == 1, 20, what='clone-a registered')
+    b = _clone_client(cluster, s, 'clone-b', source=a, secret=False).start()
+    wait_until(lambda: 'node secret ID does not match' in b.log(), 20, what='clone-b rejected')
+    nodes = ready_nodes(s)
+    assert [n['Name'] for n in nodes] == ['clone-a']
+    st, _h, health = b.get('/v1/agent/health')
+    assert st == 200 and health == {'client': {'message': 'ok', 'ok': True}}
+
+
+def test_cloned_client_and_secret_id_share_one_node_last_wins(cluster):
+    s = _single_server(cluster)
+    a = _clone_client(cluster, s, 'clone-a').start()
+    wait_until(lambda: len(ready_nodes(s)) == 1, 20, what='clone-a registered')
+    b = _clone_client(cluster, s, 'clone-b', source=a, secret=True).start()
+    node = wait_until(lambda: [n for n in ready_nodes(s) if n['Name'] == 'clone-b'], 20, what='clone-b takes over')
+    assert len(ready_nodes(s)) == 1
+    st, _h, full = s.get('/v1/node/%s' % node[0]['ID'])
+    assert full['HTTPAddr'] == '127.0.0.1:%d' % b.http and full['SecretID'] == ''
+
+
+STARTUP_FAILURES = ['unknown-key', 'syntax-error', 'relative-data-dir', 'no-server-no-client',
+                    'client-only-no-rpc-advertise', 'server-no-advertise', 'no-data-dir', 'client-unknown-key']
+CLI_NUMBERS = {'unknown-key': 41, 'syntax-error': 42, 'relative-data-dir': 43, 'no-server-no-client': 44,
+               'client-only-no-rpc-advertise': 45, 'server-no-advertise': 46, 'no-data-dir': 47,
+               'client-unknown-key': 48}
+
+
+def _recorded_cli(number):
+    from double_harness import shared_dir
+    cli = os.path.join(shared_dir(), 'transcripts', 'cli')
+    if not os.path.isdir(cli):
+        pytest.skip('recorded Nomad 0.9.1 transcripts not available')
+    for fn in os.listdir(cli):
+        if fn.startswith('%02d-' % number):
+            with open(os.path.join(cli, fn)) as f:
+                text = f.read()
+            stdout = text.split('# ---- stdout ----\n')[1].split('# ---- stderr ----\n')[0]
+            stderr = text.split('# ---- stderr ----\n')[1].split('# ---- end')[0]
+            code = int(text.split('# ---- end (exit code ')[1].split(')')[0])
+            return stdout, stderr, code
+    pytest.skip('recording %d missing' % number)
+
+
+@pytest.mark.parametrize('name', STARTUP_FAILURES)
+def test_agent_startup_failures_match_recorded_messages(tmp_path, name):
+    from double_harness import run_nomad, shared_dir
+    src = os.path.join(shared_dir(), 'transcripts', 'configs', 'agents', 'startup-failures', name + '.hcl')
+    if not os.path.exists(src):
+        pytest.skip('recorded Nomad 0.9.1 configs not available')
+    stdout, stderr, code = _recorded_cli(CLI_NUMBERS[name])
+    with open(src) as f:
+        text = f.read().replace('<dir>', str(tmp_path))
+    (tmp_path / (name + '.hcl')).write_text(text)
+    res = run_nomad(['agent', '-config', name + '.hcl'], cwd=str(tmp_path), timeout=20)
+    assert (res.returncode, res.stdout, res.stderr) == (code, stdout, stderr)
+
+
+def test_agent_missing_config_file(tmp_path):
+    from double_harness import run_nomad
+    stdout, stderr, code = _recorded_cli(49)
+    res = run_nomad(['agent', '-config', 'does-not-exist.hcl'], cwd=str(tmp_path))
+    assert (res.returncode, res.stdout, res.stderr) == (code, stdout, stderr)
+
+
+def test_bad_gossip_key_is_refused(tmp_path):
+    from double_harness import Agent, free_ports, run_nomad
+    a = Agent('bad', str(tmp_path), free_ports(3))
+    a.write(hcl_config(a, '  enabled = true\n  bootstrap_expect = 1\n  encrypt = "not base64!"'))
+    res = run_nomad(['agent', '-config', a.config_path])
+    assert res.returncode == 1
+    assert res.stderr == '==> Invalid encryption key: illegal base64 data at input byte 3\n'
