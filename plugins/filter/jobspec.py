@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) nomadops.nomad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ``nomadops.nomad.jobspec`` filter; documented in jobspec.yml."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.six import binary_type, string_types
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
+
+
+def jobspec(text, filename=None):
+    """HCL job file text to the API job dict, as Nomad 0.9.1 parses it."""
+    if isinstance(text, binary_type):
+        text = to_text(text, errors='surrogate_or_strict')
+    if not isinstance(text, string_types):
+        raise AnsibleFilterError('jobspec expects the text of a job file, got %s' % type(text).__name__)
+    if filename is not None and not isinstance(filename, string_types):
+        raise AnsibleFilterError('jobspec: filename must be a string, got %s' % type(filename).__name__)
+    try:
+        return parse_jobspec(to_text(text), filename=filename)
+    except JobspecError as exc:
+        raise AnsibleFilterError('jobspec: cannot parse the job: %s' % exc)
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {'jobspec': jobspec}
