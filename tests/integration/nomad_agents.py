@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Start Nomad agents (the test double, or a real binary named by
+NOMAD_TEST_BINARY) on 127.0.0.1 with free ports, and run modules through the
+real ``ansible`` CLI from the repository root."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
+DATACENTER = 'dc1'
+
+
+def nomad_binary(workdir):
+    """The real binary from NOMAD_TEST_BINARY, else the double built into workdir."""
+    real = os.environ.get('NOMAD_TEST_BINARY')
+    if real:
+        if not os.access(real, os.X_OK):
+            pytest.fail('NOMAD_TEST_BINARY=%s is not an executable file' % real)
+        return real
+    build = os.path.join(ROOT, 'tests', 'nomad_double', 'build.py')
+    if not os.path.isfile(build):
+        pytest.skip('the Nomad test double is not available (no tests/nomad_double/build.py)')
+    out = os.path.join(workdir, 'nomad')
+    proc = subprocess.run([sys.executable, build, out], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0 or not os.path.isfile(out):
+        pytest.fail('building the test double failed (%d): %s%s' % (proc.returncode, proc.stdout, proc.stderr))
+    return out
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+AGENT_HCL = '''name       = "{name}"
+region     = "global"
+datacenter = "{dc}"
+data_dir   = "{data_dir}"
+bind_addr  = "127.0.0.1"
+log_level  = "INFO"
+disable_update_check = true
+
+ports {{
+  http = {http}
+  rpc  = {rpc}
+  serf = {serf}
+}}
+
+advertise {{
+  http = "127.0.0.1"
+  rpc  = "127.0.0.1"
+  serf = "127.0.0.1"
+}}
+
+server {{
+  enabled          = true
+  bootstrap_expect = {expect}
+  server_join {{
+    retry_join = [{join}]
+  }}
+}}
+
+client {{
+  enabled           = true
+  servers           = [{servers}]
+  network_interface = "lo"
+}}
+
+plugin "raw_exec" {{
+  config {{
+    enabled = true
+  }}
+}}
+'''
+
+
+def http_get(address, path, timeout=5):
+    """An independent reader: plain urllib, not the collection's client."""
+    with urllib.request.urlopen(address + path, timeout=timeout) as resp:
+        return json.loads(resp.read().decode('utf-8'))
+
+
+def http_delete(address, path, timeout=5):
+    req = urllib.request.Request(address + path, method='DELETE')
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read().decode('utf-8'))
+
+
+class Cluster(object):
+    def __init__(self, binary, workdir, size=1):
+        self.binary = binary
+        self.workdir = str(workdir)
+        self.size = size
+        self.procs = []
+        self.agents = []
+        ports = free_ports(3 * size)
+        for i in range(size):
+            http, rpc, serf = ports[3 * i:3 * i + 3]
+            self.agents.append(dict(name='it%d' % (i + 1), http=http, rpc=rpc, serf=serf))
+        self.address = 'http://127.0.0.1:%d' % self.agents[0]['http']
+
+    def start(self, timeout=90):
+        join = ', '.join('"127.0.0.1:%d"' % a['serf'] for a in self.agents)
+        servers = ', '.join('"127.0.0.1:%d"' % a['rpc'] for a in self.agents)
+        for a in self.agents:
+            adir = os.path.join(self.workdir, a['name'])
+            os.makedirs(os.path.join(adir, 'data'), exist_ok=True)
+            cfg = os.path.join(adir, 'agent.hcl')
+            with open(cfg, 'w') as f:
+                f.write(AGENT_HCL.format(name=a['name'], dc=DATACENTER, data_dir=os.path.join(adir, 'data'),
+                                         http=a['http'], rpc=a['rpc'], serf=a['serf'], expect=self.size,
+                                         join=join, servers=servers))
+            log = open(os.path.join(adir, 'agent.log'), 'wb')
+            self.procs.append(subprocess.Popen([self.binary, 'agent', '-config', cfg], stdout=log,
+                                               stderr=subprocess.STDOUT, cwd=adir, start_new_session=True))
+        self.wait_ready(timeout)
+        return self
+
+    def log_tail(self):
+        out = []
+        for a in self.agents:
+            try:
+                with open(os.path.join(self.workdir, a['name'], 'agent.log'), 'rb') as f:
+                    out.append('--- %s ---\n%s' % (a['name'], f.read()[-3000:].decode('utf-8', 'replace')))
+            except OSError:
+                pass
+        return '\n'.join(out)
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for p in self.procs:
+                if p.poll() is not None:
+                    self.stop()
+                    pytest.fail('a Nomad agent exited with %s:\n%s' % (p.returncode, self.log_tail()))
+            try:
+                leader = http_get(self.address, '/v1/status/leader')
+                nodes = http_get(self.address, '/v1/nodes')
+                ready = [n for n in nodes if n.get('Status') == 'ready']
+                if leader and len(ready) >= self.size:
+                    return
+                last = 'leader %r, %d ready nodes' % (leader, len(ready))
+            except (urllib.error.URLError, OSError, ValueError) as e:
+                last = str(e)
+            time.sleep(0.25)
+        self.stop()
+        pytest.fail('the Nomad agents were not ready after %ss (%s):\n%s' % (timeout, last, self.log_tail()))
+
+    def purge_all(self):
+        try:
+            for job in http_get(self.address, '/v1/jobs'):
+                http_delete(self.address, '/v1/job/%s?purge=true' % job['ID'])
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+
+def ansible(module, args, check=False, diff=False, env=None, cwd=ROOT, timeout=600):
+    """Run one module ad-hoc on localhost through the real CLI, from the repo
+    root; return (rc, result of the host)."""
+    cmd = [ANSIBLE, 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', json.dumps(args),
+           '-e', 'ansible_python_interpreter=%s' % sys.executable]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    full_env = dict(os.environ)
+    full_env.update(
+        ANSIBLE_STDOUT_CALLBACK='json',
+        ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
+        # ansible.cfg's module_utils entry mounts our module_utils as
+        # ansible.module_utils.*, where common.py shadows Ansible's own.
+        ANSIBLE_MODULE_UTILS='',
+        ANSIBLE_NOCOLOR='1',
+    )
+    full_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    try:
+        data = json.loads(proc.stdout[proc.stdout.index('{'):])
+        result = data['plays'][0]['tasks'][0]['hosts']['localhost']
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError('could not read ansible output (rc %d):\n%s\n%s' % (proc.returncode, proc.stdout,
+                                                                                  proc.stderr))
+    return proc.returncode, result

@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nomad_job through the real ``ansible`` CLI, against a Nomad agent on
+127.0.0.1: the test double by default, a real Nomad 0.9.1 binary when
+NOMAD_TEST_BINARY names one.
+
+Order: check mode -> apply -> apply again (unchanged) -> independent read
+-> absent with purge; then concurrent submits from three processes.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.integration.nomad_agents import ANSIBLE, ROOT, Cluster, ansible, http_get, nomad_binary
+
+pytestmark = pytest.mark.skipif(not os.path.exists(ANSIBLE), reason='ansible is not installed next to this python')
+
+JOB_FILE = 'tests/integration/files/sleeper.nomad'   # relative: resolved from the repo root like copy's src
+JOB_ID = 'it-sleeper'
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    work = tmp_path_factory.mktemp('nomad')
+    binary = nomad_binary(str(work))
+    c = Cluster(binary, work, size=1).start()
+    yield c
+    c.purge_all()
+    c.stop()
+
+
+def job_args(cluster, **extra):
+    args = dict(src=JOB_FILE, address=cluster.address, wait_timeout=60)
+    args.update(extra)
+    return args
+
+
+def running(cluster, job_id):
+    allocs = http_get(cluster.address, '/v1/job/%s/allocations' % job_id)
+    return [a for a in allocs if a['DesiredStatus'] == 'run' and a['ClientStatus'] == 'running']
+
+
+def test_flow_check_apply_idempotent_read_purge(cluster):
+    # 1. check mode: the plan says it would be added, nothing is registered
+    rc, res = ansible('nomadops.nomad.nomad_job', job_args(cluster), check=True, diff=True)
+    assert rc == 0, res
+    assert res['changed'] is True and res['diff_type'] == 'Added'
+    assert res['diff']['before'] == {} and res['diff']['after']['ID'] == JOB_ID
+    assert http_get(cluster.address, '/v1/jobs') == []
+
+    # 2. apply: registered, evaluated, both allocations running
+    rc, res = ansible('nomadops.nomad.nomad_job', job_args(cluster))
+    assert rc == 0, res
+    assert res['changed'] is True
+    assert res['eval_id'] and res['version'] == 0
+    assert len(res['allocations']) == 2
+    assert {a['client_status'] for a in res['allocations']} == {'running'}
+    assert all(a['node_name'] == 'it1' for a in res['allocations'])
+
+    # 3. apply again: the plan says None, nothing is registered
+    rc, again = ansible('nomadops.nomad.nomad_job', job_args(cluster), diff=True)
+    assert rc == 0, again
+    assert again['changed'] is False and again['diff_type'] == 'None'
+    assert again['eval_id'] is None and again['version'] == 0
+
+    # 4. independent reads: plain HTTP, and nomad_job_info
+    job = http_get(cluster.address, '/v1/job/%s' % JOB_ID)
+    assert job['Version'] == 0 and job['TaskGroups'][0]['Count'] == 2
+    assert len(http_get(cluster.address, '/v1/job/%s/versions' % JOB_ID)['Versions']) == 1
+    assert sorted(a['ID'] for a in running(cluster, JOB_ID)) == sorted(a['id'] for a in res['allocations'])
+    rc, info = ansible('nomadops.nomad.nomad_job_info', dict(name=JOB_ID, address=cluster.address))
+    assert rc == 0 and info['exists'] is True and info['version'] == 0
+    assert len([a for a in info['allocations'] if a['client_status'] == 'running']) == 2
+
+    # 5. absent with purge, checked first, then for real, then again
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(name=JOB_ID, state='absent', purge=True,
+                                                         address=cluster.address), check=True)
+    assert rc == 0 and res['changed'] is True
+    assert http_get(cluster.address, '/v1/job/%s' % JOB_ID)['ID'] == JOB_ID
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(name=JOB_ID, state='absent', purge=True,
+                                                         address=cluster.address))
+    assert rc == 0 and res['changed'] is True and res['eval_id']
+    assert [j for j in http_get(cluster.address, '/v1/jobs') if j['ID'] == JOB_ID] == []
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(name=JOB_ID, state='absent', purge=True,
+                                                         address=cluster.address))
+    assert rc == 0 and res['changed'] is False
+
+
+def test_changed_count_is_planned_then_applied(cluster, tmp_path):
+    with open(os.path.join(ROOT, JOB_FILE)) as f:
+        text = f.read()
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(content=text, address=cluster.address, wait_timeout=60))
+    assert rc == 0, res
+    bigger = tmp_path / 'bigger.nomad'
+    bigger.write_text(text.replace('count = 2', 'count = 3'))
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(src=str(bigger), address=cluster.address), check=True, diff=True)
+    assert rc == 0 and res['changed'] is True and res['diff_type'] == 'Edited'
+    assert res['diff']['before']['TaskGroups'][0]['Count'] == 2
+    assert res['diff']['after']['TaskGroups'][0]['Count'] == 3
+    assert 'JobModifyIndex' not in res['diff']['before']
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(src=str(bigger), address=cluster.address, wait_timeout=60))
+    assert rc == 0, res
+    assert res['changed'] is True and res['version'] == 1
+    assert len(running(cluster, JOB_ID)) == 3
+    rc, _ = ansible('nomadops.nomad.nomad_job', dict(name=JOB_ID, state='absent', purge=True,
+                                                     address=cluster.address))
+    assert rc == 0
+
+
+def test_three_concurrent_submits_register_once(cluster, tmp_path):
+    with open(os.path.join(ROOT, JOB_FILE)) as f:
+        text = f.read().replace('it-sleeper', 'it-race').replace('count = 2', 'count = 1')
+    src = tmp_path / 'race.nomad'
+    src.write_text(text)
+    args = dict(src=str(src), address=cluster.address, wait_timeout=60)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: ansible('nomadops.nomad.nomad_job', args), range(3)))
+    assert [rc for rc, _ in results] == [0, 0, 0], results
+    changed = [r for _, r in results if r['changed']]
+    assert len(changed) == 1, [r.get('changed') for _, r in results]
+    versions = http_get(cluster.address, '/v1/job/it-race/versions')['Versions']
+    assert [v['Version'] for v in versions] == [0]
+    assert len(running(cluster, 'it-race')) == 1
+    ansible('nomadops.nomad.nomad_job', dict(name='it-race', state='absent', purge=True, address=cluster.address))
+
+
+def test_unplaceable_job_fails_with_nomads_reasons(cluster, tmp_path):
+    src = tmp_path / 'nowhere.nomad'
+    src.write_text('job "it-nowhere" {\n  datacenters = ["nowhere"]\n  group "g" {\n    task "t" {\n'
+                   '      driver = "raw_exec"\n      config {\n        command = "/bin/sleep"\n'
+                   '        args = ["600"]\n      }\n    }\n  }\n}\n')
+    try:
+        rc, res = ansible('nomadops.nomad.nomad_job', dict(src=str(src), address=cluster.address, wait_timeout=30))
+        assert rc != 0 and res.get('failed')
+        assert "Failed to place job 'it-nowhere'" in res['msg']
+        assert 'No nodes are available in datacenter "nowhere"' in res['msg']
+        assert res['placement_failures']['g']['failed'] == 1
+        rc, res = ansible('nomadops.nomad.nomad_job', dict(src=str(src), address=cluster.address, wait_timeout=30,
+                                                           fail_on_placement_failure=False))
+        # already registered and unchanged: the plan says None
+        assert rc == 0 and res['changed'] is False
+    finally:
+        ansible('nomadops.nomad.nomad_job', dict(name='it-nowhere', state='absent', purge=True,
+                                                 address=cluster.address))
+
+
+def test_hcl_error_names_file_and_line_and_sends_nothing(cluster, tmp_path):
+    src = tmp_path / 'broken.nomad'
+    src.write_text('job "broken" {\n  datacenters = ["dc1"\n}\n')
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(src=str(src), address=cluster.address))
+    assert rc != 0
+    assert str(src) in res['msg'] and 'line' in res['msg']
+    assert [j for j in http_get(cluster.address, '/v1/jobs') if j['ID'] == 'broken'] == []
+
+
+def test_unreachable_agent_is_named():
+    rc, res = ansible('nomadops.nomad.nomad_job', dict(src=JOB_FILE, address='http://127.0.0.1:9', timeout=3))
+    assert rc != 0 and 'http://127.0.0.1:9' in res['msg']
