@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import (
     HCLError,
+    ObjectList,
     ObjectType,
     decode as hcl_decode,
     parse as hcl_parse,
@@ -558,11 +559,15 @@ class _Parser:
             names = ', '.join(i.keys[0].value for i in bad)
             self.fail('invalid key%s: %s' % ('s' if len(bad) > 1 else '', names), path, bad[0].keys[0])
 
-    def decode_map(self, item, path, what):
-        """Nomad's ``hcl.DecodeObject(&m, o.Val)``: a block body as a dict."""
+    def decode_map(self, item, path, what, skip=()):
+        """Nomad's ``hcl.DecodeObject(&m, o.Val)``: a block body as a dict.
+        Keys in ``skip`` (the blocks parsed on their own, which Nomad
+        deletes from the map) are never decoded, to save the work."""
         if not isinstance(item.val, ObjectType):
             self.fail('%s should be a block or a map, not a single value' % what, path, item)
-        return hcl_decode(item.val)
+        if not skip:
+            return hcl_decode(item.val)
+        return hcl_decode(ObjectList([i for i in item.val.list.items if i.keys[0].value not in skip]))
 
     def decode(self, m, struct, item, path, hook=False, into=None):
         try:
@@ -631,10 +636,10 @@ class _Parser:
         path = ('job',)
         self.check_keys(item, _JOB_KEYS, path, "job '%s'" % job_id)
         body = item.val.list
-        m = self.decode_map(item, path, 'job')
-        for key in ('constraint', 'affinity', 'meta', 'migrate', 'parameterized', 'periodic', 'reschedule',
-                    'update', 'vault', 'spread'):
-            m.pop(key, None)
+        # group and task match no field of the job; Nomad ignores them here.
+        m = self.decode_map(item, path, 'job', skip=('constraint', 'affinity', 'meta', 'migrate', 'parameterized',
+                                                     'periodic', 'reschedule', 'update', 'vault', 'spread',
+                                                     'group', 'task'))
         job = new_struct('Job', ID=job_id, Name=job_id)
         self.decode(m, 'Job', item, path, into=job)
 
@@ -702,10 +707,10 @@ class _Parser:
             seen.add(name)
             body = self.body(item, (), "group '%s'" % name)
             self.check_keys(item, _GROUP_KEYS, path)
-            m = self.decode_map(item, path, 'group')
-            for key in ('constraint', 'affinity', 'meta', 'task', 'restart', 'ephemeral_disk', 'update', 'vault',
-                        'migrate', 'spread'):
-                m.pop(key, None)
+            # reschedule matches no field of the group; Nomad ignores it here.
+            m = self.decode_map(item, path, 'group', skip=('constraint', 'affinity', 'meta', 'task', 'restart',
+                                                           'ephemeral_disk', 'update', 'vault', 'migrate', 'spread',
+                                                           'reschedule'))
             group = new_struct('TaskGroup', Name=name)
             self.decode(m, 'TaskGroup', item, path, into=group)
 
@@ -771,10 +776,9 @@ class _Parser:
             seen.add(name)
             body = self.body(item, group_path, "task '%s'" % name)
             self.check_keys(item, _TASK_KEYS, path)
-            m = self.decode_map(item, path, 'task')
-            for key in ('artifact', 'config', 'constraint', 'affinity', 'dispatch_payload', 'env', 'logs', 'meta',
-                        'resources', 'service', 'template', 'vault'):
-                m.pop(key, None)
+            m = self.decode_map(item, path, 'task', skip=('artifact', 'config', 'constraint', 'affinity',
+                                                          'dispatch_payload', 'env', 'logs', 'meta', 'resources',
+                                                          'service', 'template', 'vault'))
             task = new_struct('Task', Name=name)
             self.decode(m, 'Task', item, path, hook=True, into=task)
 
@@ -843,9 +847,7 @@ class _Parser:
         item = elems.items[0]
         body = self.body(item, task_path, 'resource')
         self.check_keys(item, _RESOURCES_KEYS, path)
-        m = self.decode_map(item, path, 'resources')
-        m.pop('network', None)
-        m.pop('device', None)
+        m = self.decode_map(item, path, 'resources', skip=('network', 'device'))
         self.decode(m, 'Resources', item, path, into=result)
 
         networks = body.filter('network')
@@ -855,7 +857,7 @@ class _Parser:
             net = networks.items[0]
             net_path = path + ('network',)
             self.check_keys(net, ('mbits', 'port'), net_path, 'network')
-            m = self.decode_map(net, net_path, 'network')
+            m = self.decode_map(net, net_path, 'network', skip=('port',))
             network = self.decode(m, 'NetworkResource', net, net_path)
             self.ports(net.val.list, network, net_path, task_name, static_ports)
             result['Networks'] = [network]
@@ -873,9 +875,7 @@ class _Parser:
                 dev_path = path + ("device '%s'" % name,)
                 dev_body = self.body(dev, dev_path, 'device')
                 self.check_keys(dev, ('name', 'count', 'affinity', 'constraint'), dev_path, 'device')
-                m = self.decode_map(dev, dev_path, 'device')
-                m.pop('constraint', None)
-                m.pop('affinity', None)
+                m = self.decode_map(dev, dev_path, 'device', skip=('constraint', 'affinity'))
                 device = new_struct('RequestedDevice', Name=name)
                 self.decode(m, 'RequestedDevice', dev, dev_path, into=device)
                 found_ = dev_body.filter('constraint')
@@ -918,9 +918,7 @@ class _Parser:
         out = []
         for idx, item in enumerate(found.items):
             self.check_keys(item, _SERVICE_KEYS, task_path + ('service (%d)' % idx,), 'service')
-            m = self.decode_map(item, task_path + ('service',), 'service')
-            m.pop('check', None)
-            m.pop('check_restart', None)
+            m = self.decode_map(item, task_path + ('service',), 'service', skip=('check', 'check_restart'))
             service = self.decode(m, 'Service', item, task_path + ('service (%d)' % idx,))
             path = task_path + ("service '%s'" % service['Name'],)
             body = item.val.list
@@ -938,7 +936,7 @@ class _Parser:
 
     def check(self, item, path):
         self.check_keys(item, _CHECK_KEYS, path, 'check')
-        m = self.decode_map(item, path, 'check')
+        m = self.decode_map(item, path, 'check', skip=('check_restart',))
         check = new_struct('ServiceCheck')
         if 'header' in m:
             header_node = self.key_node(item, 'header')
@@ -958,7 +956,6 @@ class _Parser:
                                       % (_go_quote(key), _go_type(value)), path, header_node)
                         header.setdefault(key, []).append(value)
             check['Header'] = header
-        m.pop('check_restart', None)
         self.decode(m, 'ServiceCheck', item, path, hook=True, into=check)
         restarts = item.val.list.filter('check_restart')
         if restarts.items:
@@ -977,8 +974,7 @@ class _Parser:
         out = []
         for item in found.elem().items:
             self.check_keys(item, ('source', 'options', 'mode', 'destination'), path, 'artifact')
-            m = self.decode_map(item, path, 'artifact')
-            m.pop('options', None)
+            m = self.decode_map(item, path, 'artifact', skip=('options',))
             artifact = self.decode(m, 'TaskArtifact', item, path)
             options = item.val.list.filter('options')
             if options.items:
@@ -1061,8 +1057,7 @@ class _Parser:
         out = []
         for item in found.elem().items:
             self.check_keys(item, ('attribute', 'weight', 'target'), path, 'spread')
-            m = self.decode_map(item, path, 'spread')
-            m.pop('target', None)
+            m = self.decode_map(item, path, 'spread', skip=('target',))
             spread = self.decode(m, 'Spread', item, path)
             targets = item.val.list.filter('target')
             if targets.items:
