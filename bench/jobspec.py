@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) nomadops.nomad contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -54,7 +53,7 @@ def main():
         name = os.path.basename(path)
         best = None
         outcome = 'ok'
-        for _ in range(args.repeat):
+        for _attempt in range(args.repeat):
             start = time.perf_counter()
             try:
                 parse_jobspec(text, name)

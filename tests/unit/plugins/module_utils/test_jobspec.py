@@ -212,12 +212,10 @@ def _leaves(value, path=()):
     or a list of dicts: the shape pyhcl and hcl v1 disagree on."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            for leaf in _leaves(inner, path + (key,)):
-                yield leaf
+            yield from _leaves(inner, path + (key,))
     elif isinstance(value, list):
         for inner in value:
-            for leaf in _leaves(inner, path):
-                yield leaf
+            yield from _leaves(inner, path)
     elif not (isinstance(value, str) and '\n' in value):
         # pyhcl drops a heredoc's final newline; heredocs are tested on their own
         yield path, value
