@@ -143,6 +143,16 @@ def test_shared_invalid_jobs_are_rejected_like_nomad(name):
 
 
 @needs_shared
+def test_every_other_transcript_job_parses():
+    # pinned.nomad has no recorded JSON; it must still parse, with its constraint
+    path = os.path.join(SHARED, 'transcripts', 'configs', 'jobs', 'pinned.nomad')
+    job = parse_jobspec(_read(path), 'pinned.nomad')
+    assert job['Constraints'] == [{'LTarget': '${node.unique.id}', 'RTarget': '36492a80-8800-926a-6578-939ad5aa1188',
+                                   'Operand': '='}]
+    assert job['TaskGroups'][0]['Tasks'][0]['Config'] == {'command': '/bin/sleep', 'args': ['300']}
+
+
+@needs_shared
 def test_transcript_syntax_error_is_rejected():
     path = os.path.join(SHARED, 'transcripts', 'configs', 'jobs', 'broken.nomad')
     with pytest.raises(JobspecError) as caught:
