@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, nomadops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -55,7 +54,7 @@ def ansible(env, module, args):
     if args is not None:
         cmd += ['-a', json.dumps(args)]
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     elapsed = time.monotonic() - start
     result = json.loads(proc.stdout.decode())['plays'][0]['tasks'][0]['hosts']['localhost']
     if result.get('failed'):
@@ -82,7 +81,7 @@ def components(mirror, urls, work, repeat):
 
     def timed(func):
         runs = []
-        for _ in range(repeat):
+        for _run in range(repeat):
             start = time.monotonic()
             func()
             runs.append(time.monotonic() - start)
@@ -91,11 +90,10 @@ def components(mirror, urls, work, repeat):
     dest = os.path.join(work, 'zip')
     keys = release.dearmor(open(mirror.public_key_path).read())
     verifier = release.find_verifier()
+    zip_name = os.path.basename(mirror.zip_path)
     steps = [
-        ('fetch zip (file://)', lambda: release.fetch(mirror.url + '/nomad/0.9.1/' + os.path.basename(mirror.zip_path),
-                                                     dest)),
-        ('fetch zip (http://)', lambda: release.fetch(urls['http'] + '/nomad/0.9.1/' + os.path.basename(mirror.zip_path),
-                                                     dest)),
+        ('fetch zip (file://)', lambda: release.fetch('%s/nomad/0.9.1/%s' % (mirror.url, zip_name), dest)),
+        ('fetch zip (http://)', lambda: release.fetch('%s/nomad/0.9.1/%s' % (urls['http'], zip_name), dest)),
         ('sha256 of installed binary', lambda: release.sha256_file(dest)),
         ('signature check (%s)' % (verifier[0] if verifier else 'none'),
          lambda: release.verify_signature(mirror.sums_path, mirror.sig_path, keys, verifier)),
@@ -106,7 +104,7 @@ def components(mirror, urls, work, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--size-mb', type=int, default=50, help='size of the stand-in binary (default 50)')
     parser.add_argument('--repeat', type=int, default=3, help='runs per figure; the median is printed')
     opts = parser.parse_args()
@@ -125,7 +123,7 @@ def main():
         owner = pwd.getpwuid(os.getuid()).pw_name
         group = grp.getgrgid(os.getgid()).gr_name
 
-        ping = statistics.median(ansible(env, 'ping', None)[0] for _ in range(opts.repeat))
+        ping = statistics.median(ansible(env, 'ping', None)[0] for _run in range(opts.repeat))
         zip_mb = os.path.getsize(mirror.zip_path) / 1048576.0
         print('nomad_install bench: %d MB binary, %.1f MB zip, median of %d runs'
               % (opts.size_mb, zip_mb, opts.repeat))

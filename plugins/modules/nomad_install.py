@@ -34,7 +34,9 @@ description:
   - Owner, group or mode drift alone is fixed in place, without a download.
   - On any failure the existing binary is left untouched and no temporary files remain.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   version:
     description:
@@ -123,6 +125,7 @@ attributes:
     details:
       - Shows the version, sha256, owner, group and mode before and after.
   platform:
+    support: full
     platforms: posix
 requirements:
   - requests (for C(http) and C(https) mirrors)
@@ -327,7 +330,7 @@ class NomadInstaller(object):
             return release.dearmor(HASHICORP_KEYS, source='the bundled HashiCorp keys')
         if 'BEGIN PGP PUBLIC KEY BLOCK' in key:
             return release.dearmor(key, source='gpg_key')
-        path = os.path.expanduser(key)
+        path = key
         try:
             with open(path, 'rb') as handle:
                 return release.dearmor(handle.read(), source='gpg_key file %s' % path)

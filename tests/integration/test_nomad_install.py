@@ -180,7 +180,8 @@ def run(env, args, check=False, diff=False):
         cmd.append('--check')
     if diff:
         cmd.append('--diff')
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=120, check=False)
     try:
         out = json.loads(proc.stdout.decode())
     except ValueError:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, nomadops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -178,7 +177,7 @@ def build_mirror(binary, version, out, os_name='linux', arch='amd64', gnupghome=
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--binary', required=True, help='the executable to publish as nomad')
     parser.add_argument('--version', required=True, help='release version, e.g. 0.9.1')
     parser.add_argument('--out', required=True, help='mirror root (created if missing)')
