@@ -92,8 +92,8 @@ def _task_failure(alloc):
         if event is None:
             event = next((e for e in events if e.get('FailsTask')), None)
         if event is not None:
-            reasons.append('task "%s": %s: %s' % (task, event.get('Type'),
-                                                   event.get('DisplayMessage') or event.get('DriverError') or ''))
+            detail = event.get('DisplayMessage') or event.get('DriverError') or ''
+            reasons.append('task "%s": %s: %s' % (task, event.get('Type'), detail))
     if not reasons:
         desc = alloc.get('ClientDescription')
         return ' (%s)' % desc if desc else ''
@@ -255,7 +255,7 @@ def summarize_allocation(alloc, node_names=None):
 def node_names(client):
     """ID -> name of every node; names are not on 0.9.1's allocation stubs."""
     try:
-        nodes, _ = client.get('/v1/nodes')
+        nodes, dummy = client.get('/v1/nodes')
     except NomadError:
         return {}
     return dict((n.get('ID'), n.get('Name')) for n in nodes or [])
@@ -326,7 +326,7 @@ def wait_for_job(client, job_id, eval_id, timeout, job_type='service', wait_allo
     alloc_ids = []
     for evaluation in chain:
         try:
-            allocs, _ = client.get('/v1/evaluation/{}/allocations', evaluation.get('ID'))
+            allocs, dummy = client.get('/v1/evaluation/{}/allocations', evaluation.get('ID'))
         except NomadNotFound:
             allocs = []
         alloc_ids.extend(a.get('ID') for a in allocs or [] if a.get('DesiredStatus') == 'run')
@@ -351,7 +351,7 @@ def wait_for_job(client, job_id, eval_id, timeout, job_type='service', wait_allo
 def _current(client, job_id, alloc_ids):
     if not alloc_ids:
         return []
-    allocs, _ = client.get('/v1/job/{}/allocations', job_id)
+    allocs, dummy = client.get('/v1/job/{}/allocations', job_id)
     wanted = set(alloc_ids)
     return [a for a in allocs or [] if a.get('ID') in wanted]
 

@@ -21,7 +21,7 @@ description:
     after (re)starting agents.
   - Only reads; it never changes the cluster.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
   - nomadops.nomad.connection
 attributes:
@@ -30,6 +30,7 @@ attributes:
     description: The module only reads, so check mode runs it unchanged.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 options:
   wait_for_leader:
     description:
@@ -202,14 +203,14 @@ class ClusterInfo(object):
         errors = []
         leader = None
         try:
-            leader, _ = self.client.get('/v1/status/leader')
+            leader, dummy = self.client.get('/v1/status/leader')
         except NomadError as e:
             errors.append('leader: %s' % e)
         leader = leader or None
 
         servers = []
         try:
-            members, _ = self.client.get('/v1/agent/members')
+            members, dummy = self.client.get('/v1/agent/members')
             for m in (members or {}).get('Members') or []:
                 tags = m.get('Tags') or {}
                 rpc = '%s:%s' % (tags.get('rpc_addr') or m.get('Addr'), tags.get('port'))
@@ -229,7 +230,7 @@ class ClusterInfo(object):
 
         nodes = []
         try:
-            stubs, _ = self.client.get('/v1/nodes')
+            stubs, dummy = self.client.get('/v1/nodes')
             for n in stubs or []:
                 nodes.append(dict(
                     id=n.get('ID'),

@@ -26,7 +26,7 @@ description:
   - An action plugin reads O(src) on the controller, like M(ansible.builtin.template) does, and hands
     its text to the module, which runs on the managed host and talks to the agent there by default.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
   - nomadops.nomad.connection
 attributes:
@@ -368,17 +368,17 @@ class NomadJob(object):
 
     def current(self, job_id):
         try:
-            job, _ = self.client.get('/v1/job/{}', job_id)
+            job, dummy = self.client.get('/v1/job/{}', job_id)
             return job
         except NomadNotFound:
             return None
 
     def plan(self, job):
-        body, _ = self.client.post('/v1/job/{}/plan', job['ID'], json=dict(Job=job, Diff=True, PolicyOverride=False))
+        body, dummy = self.client.post('/v1/job/{}/plan', job['ID'], json=dict(Job=job, Diff=True, PolicyOverride=False))
         return body or {}
 
     def running_allocations(self, job_id):
-        allocs, _ = self.client.get('/v1/job/{}/allocations', job_id)
+        allocs, dummy = self.client.get('/v1/job/{}/allocations', job_id)
         return allocation_summaries(self.client, [a for a in allocs or [] if a.get('DesiredStatus') == 'run'])
 
     # -- present ------------------------------------------------------------
@@ -419,7 +419,7 @@ class NomadJob(object):
                 return r
 
             try:
-                reg, _ = self.client.post('/v1/jobs', json=dict(
+                reg, dummy = self.client.post('/v1/jobs', json=dict(
                     Job=job, EnforceIndex=True, JobModifyIndex=plan.get('JobModifyIndex') or 0))
                 break
             except NomadAPIError as e:
@@ -511,7 +511,7 @@ class NomadJob(object):
         if self.module.check_mode:
             return r
         try:
-            body, _ = self.client.delete('/v1/job/{}', job_id, params=dict(purge=purge))
+            body, dummy = self.client.delete('/v1/job/{}', job_id, params=dict(purge=purge))
         except NomadError as e:
             raise StepError('purge' if purge else 'stop', job_id, e)
         r['eval_id'] = (body or {}).get('EvalID') or None

@@ -18,7 +18,7 @@ description:
   - With O(name), returns that job as Nomad stores it, its summary and its allocations.
   - Only reads; it never changes the cluster.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
   - nomadops.nomad.connection
 attributes:
@@ -27,6 +27,7 @@ attributes:
     description: The module only reads, so check mode runs it unchanged.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 options:
   name:
     description:
@@ -160,16 +161,16 @@ class JobInfo(object):
         self.client = client
 
     def list(self, prefix):
-        stubs, _ = self.client.get('/v1/jobs', params=dict(prefix=prefix) if prefix else None)
+        stubs, dummy = self.client.get('/v1/jobs', params=dict(prefix=prefix) if prefix else None)
         return dict(jobs=[job_stub(s) for s in stubs or []])
 
     def one(self, job_id):
         try:
-            job, _ = self.client.get('/v1/job/{}', job_id)
+            job, dummy = self.client.get('/v1/job/{}', job_id)
         except NomadNotFound:
             return dict(exists=False, job=None, version=None, allocations=[])
-        summary, _ = self.client.get('/v1/job/{}/summary', job_id)
-        allocs, _ = self.client.get('/v1/job/{}/allocations', job_id)
+        summary, dummy = self.client.get('/v1/job/{}/summary', job_id)
+        allocs, dummy = self.client.get('/v1/job/{}/allocations', job_id)
         ordered = sorted(allocs or [], key=lambda a: a.get('CreateIndex') or 0, reverse=True)
         summaries = allocation_summaries(self.client, ordered)
         # allocation_summaries sorts by group/name; keep newest first as documented
