@@ -251,6 +251,8 @@ class Agent(object):
                     'CAFile': s.tls.ca_file or '', 'CertFile': s.tls.cert_file or '', 'KeyFile': s.tls.key_file or '',
                     'VerifyHTTPSClient': s.tls.verify_https_client,
                     'VerifyServerHostname': s.tls.verify_server_hostname})
+        if not self.server:
+            tls['KeyLoader'] = None
         plugins = []
         for name, p in sorted((self.cfg.get('plugin') or {}).items()):
             plugins.append({'Args': p.get('args'), 'Config': p.get('config'), 'Name': name})

@@ -287,9 +287,12 @@ def _load_job(path):
     if jobspec is None:
         raise CLIError('Error getting job struct: this build of the test double reads JSON job files only')
     try:
-        return jobspec.parse_jobspec(text)
+        return jobspec.parse_jobspec(text, path)
     except Exception as e:
-        msg = getattr(e, 'nomad_message', None) or str(e)
+        from .http_api import jobspec_message
+        msg = jobspec_message(e)
+        if msg.startswith("error parsing 'job': "):
+            msg = msg[len("error parsing 'job': "):]
         raise CLIError('Error getting job struct: Error parsing job file from %s: %s' % (path, msg))
 
 

@@ -410,7 +410,7 @@ class AllocRunner(object):
             st['Events'].append(_event('Started', 'Task started by client'))
         if failed and not self.procs:
             self.done = True
-            self._send('failed', 'Failed tasks')
+            self._send('failed', 'Failed tasks', False if self.alloc['Job']['Type'] == 'service' else None)
             return
         self.started_at = time.monotonic()
         self._send('running', 'Tasks are running')

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 
 from . import jobs as jobsmod
 from .product import jobspec
-from .server import APIError, alloc_stub, eval_public
+from .server import APIError, alloc_public, alloc_stub, eval_public
 from .util import ZERO_TIME, RPCError, rpc_call, template
 
 MGMT = object()
@@ -77,6 +77,18 @@ def go_json_error(text, exc):
     if not ch:
         return 'unexpected end of JSON input'
     return "invalid character '%s' looking for beginning of value" % ch
+
+
+def jobspec_message(e):
+    """Nomad's text for a JobspecError (the jobspec module keeps the parts apart)."""
+    problem = getattr(e, 'problem', None)
+    if problem is None:
+        return str(e)
+    path = list(getattr(e, 'path', ()) or ())
+    if not path and problem.startswith('error parsing'):
+        return problem
+    parts = [re.sub(r"^(\w+) '", r"\1: '", p) for p in path] + [problem]
+    return "error parsing 'job': 1 error(s) occurred:\n\n* %s" % ' -> '.join(parts)
 
 
 class Request(object):
@@ -229,12 +241,15 @@ class API(object):
         try:
             job = jobspec.parse_jobspec(text)
         except Exception as e:  # JobspecError carries Nomad's words
-            msg = getattr(e, 'nomad_message', None) or getattr(e, 'message', None) or str(e)
-            raise APIError(400, msg)
+            raise APIError(400, jobspec_message(e))
         if body.get('Canonicalize'):
             job = jobsmod.canonicalize(job)
             job.update({'CreateIndex': 0, 'ModifyIndex': 0, 'JobModifyIndex': 0, 'Update': None,
                         'Migrate': None, 'Reschedule': None, 'SubmitTime': None, 'Status': ''})
+            for tg in job.get('TaskGroups') or []:
+                for task in tg.get('Tasks') or []:
+                    # Canonicalize leaves these two unset; only the server fills them.
+                    task['Resources']['DiskMB'] = task['Resources']['IOPS'] = None
         return Response(200, job)
 
     # -------------------------------------------------------------- state (leader)
@@ -286,7 +301,7 @@ class API(object):
         if mm:
             self.acl(req)
             aid = mm.group(1)
-            return read(lambda: self._one(s.state['allocs'].get(aid), 'allocs'), 'alloc not found')
+            return read(lambda: self._one(s.state['allocs'].get(aid), 'allocs', alloc_public), 'alloc not found')
         mm = re.match(r'^/v1/deployment/([^/]+)$', p)
         if mm:
             self.acl(req)
@@ -327,6 +342,8 @@ class API(object):
         if p == '/v1/acl/token/self':
             if not self.agent.acl_enabled:
                 raise APIError(400, 'ACL support disabled')
+            if req.token == '':
+                raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters')
             tok = s.resolve_token(req.token)
             if tok is None:
                 raise APIError(403, 'Permission denied')

@@ -419,8 +419,7 @@ class Server(object):
         del self.state['nodes'][nid]
         self.heartbeats.pop(nid, None)
         evals = []
-        for job_id in sorted(set(a['JobID'] for a in self.state['allocs'].values()
-                                 if a['NodeID'] == nid and not alloc_terminal(a))):
+        for job_id in sorted(set(a['JobID'] for a in self.state['allocs'].values() if a['NodeID'] == nid)):
             job = self.state['jobs'].get(job_id)
             if job:
                 evals.append(self._create_eval(job, 'node-update', node_id=nid)['ID'])
@@ -1098,6 +1097,11 @@ def alloc_stub(a):
             st[k] = copy.deepcopy(a[k])
     st['JobType'] = a['Job']['Type']
     return st
+
+
+def alloc_public(a):
+    # The full allocation of 0.9.1 has no JobVersion (only the stub has).
+    return dict((k, v) for k, v in a.items() if k != 'JobVersion')
 
 
 def eval_public(ev):
