@@ -538,7 +538,7 @@ class _Parser:
     def __init__(self, filename):
         self.filename = filename
 
-    # -- helpers ---------------------------------------------------------
+    # -- common steps ----------------------------------------------------
 
     def fail(self, problem, path, node=None):
         line = getattr(node, 'line', None)
