@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""agent_config: Nomad 0.9.1's agent-config keys, messages, and directory loading."""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.nomadops.nomad.plugins.module_utils import agent_config as ac
+from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import loads
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+
+
+def _err(text, filename='agent.hcl'):
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.validate(loads(text, filename), filename, text)
+    return exc.value
+
+
+def test_unknown_server_key_has_nomads_message_and_line():
+    e = _err('server {\n  enabled = true\n  bootstrap_expectt = 3\n}\n')
+    assert e.message == "error parsing 'config': 1 error(s) occurred:\n\n* server -> invalid key: bootstrap_expectt"
+    assert (e.filename, e.line, e.key) == ('agent.hcl', 3, 'server.bootstrap_expectt')
+    assert str(e).startswith('Error loading agent.hcl: error parsing')
+
+
+def test_unknown_top_level_keys_are_all_listed():
+    e = _err('nmae = "x"\ndatacentre = "y"\n')
+    assert e.message == ("error parsing 'config': 2 error(s) occurred:\n\n* config: invalid key: nmae\n"
+                         "* config: invalid key: datacentre")
+    assert e.line == 1
+
+
+def test_nested_server_join_and_client_reserved_prefixes():
+    e = _err('server {\n  server_join {\n    retry_joins = ["a"]\n  }\n}\n')
+    assert e.message.endswith('* server -> server_join-> invalid key: retry_joins')
+    e = _err('client {\n  reserved {\n    cpus = 1\n  }\n}\n')
+    assert e.message.endswith('* client -> reserved -> invalid key: cpus')
+
+
+def test_blocks_are_checked_in_nomads_order():
+    # ports is parsed before client, so its error wins.
+    e = _err('client {\n  bogus = 1\n}\nports {\n  htp = 1\n}\n')
+    assert e.message.endswith('* ports -> invalid key: htp')
+
+
+def test_plugin_keys():
+    e = _err('plugin "raw_exec" {\n  configg {\n    enabled = true\n  }\n}\n')
+    assert e.message == ("error parsing 'config': plugin-> invalid keys in plugin config 1: "
+                         "1 error(s) occurred:\n\n* invalid key: configg")
+
+
+def test_type_errors_like_mapstructure():
+    e = _err('server {\n  bootstrap_expect = "three"\n}\n')
+    assert "cannot parse 'bootstrap_expect' as int" in e.message
+
+
+def test_valid_configs_pass():
+    ok = ('name = "n1"\ndata_dir = "/opt/nomad"\nserver {\n  enabled = true\n  bootstrap_expect = 3\n'
+          '  encrypt = "cg8StVXbQJ0gPvMd9o7yrg=="\n  server_join {\n    retry_join = ["10.0.0.1"]\n  }\n}\n'
+          'client {\n  enabled = true\n  options {\n    "driver.raw_exec.enable" = "1"\n  }\n  meta {\n'
+          '    rack = "r1"\n  }\n}\ntls {\n  http = true\n  rpc = true\n  verify_server_hostname = true\n}\n'
+          'acl {\n  enabled = true\n}\n')
+    assert ac.validate(loads(ok, 'x.hcl'), 'x.hcl', ok)
+
+
+def test_recorded_samples():
+    testdata = os.path.join(SHARED, 'agent-config', 'testdata')
+    if not os.path.isdir(testdata):
+        pytest.skip('recorded Nomad 0.9.1 samples not available')
+    for name in ('basic.hcl', 'plugin.hcl', 'non-optional.hcl'):
+        with open(os.path.join(testdata, name)) as f:
+            text = f.read()
+        assert ac.validate(loads(text, name), name, text)
+    for name in ('basic.json', 'plugin.json'):
+        with open(os.path.join(testdata, name)) as f:
+            assert ac.validate(json.load(f), name)
+
+
+def test_load_dir_reads_hcl_and_json_in_lexical_order_and_merges(tmp_path):
+    (tmp_path / 'b.hcl').write_text('server {\n  retry_join = ["b"]\n}\nname = "from-b"\n')
+    (tmp_path / 'a.json').write_text(json.dumps({'server': {'enabled': True, 'retry_join': ['a']}, 'name': 'from-a'}))
+    (tmp_path / 'c.txt').write_text('ignored = true\n')
+    (tmp_path / 'd.hcl~').write_text('ignored = true\n')
+    cfg, files = ac.load(str(tmp_path), loads=loads)
+    assert [os.path.basename(f) for f in files] == ['a.json', 'b.hcl']
+    assert cfg['name'] == 'from-b'
+    assert cfg['server'] == {'enabled': True, 'retry_join': ['a', 'b']}
+
+
+def test_load_reports_the_failing_file(tmp_path):
+    (tmp_path / 'a.hcl').write_text('server {\n  enabled = true\n}\n')
+    (tmp_path / 'b.hcl').write_text('client {\n  network_interfac = "lo"\n}\n')
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.load(str(tmp_path), loads=loads)
+    e = exc.value
+    assert e.filename.endswith('b.hcl') and e.line == 2
+    assert ac.nomad_load_error('cfg', e) == ("Error loading configuration from cfg: Error loading %s: error parsing "
+                                             "'config': 1 error(s) occurred:\n\n* client -> invalid key: "
+                                             "network_interfac" % e.filename)
+
+
+def test_encrypt_key_and_durations():
+    assert len(ac.check_encrypt_key('cg8StVXbQJ0gPvMd9o7yrg==')) == 16
+    with pytest.raises(ValueError, match='illegal base64 data at input byte 3'):
+        ac.check_encrypt_key('not base64')
+    assert ac.parse_duration('1m30s') == 90 * 10 ** 9
+    with pytest.raises(ValueError):
+        ac.parse_duration('10x')
