@@ -504,3 +504,18 @@ def test_bad_parameters_are_named(mirror, env, bindir):
     result = run(env, base_args('file://%s' % mirror, bindir, None, gpg_key=str(bindir / 'nope.asc')))
     assert 'Failed to read gpg_key file %s' % (bindir / 'nope.asc') in result['msg']
     assert listing(bindir) == []
+
+
+def test_http_mirror_without_requests_names_the_missing_library(mirror, env, bindir, tmp_path):
+    # A requests module that cannot be imported, ahead of the real one.
+    shadow = tmp_path / 'no-requests'
+    shadow.mkdir()
+    (shadow / 'requests.py').write_text('raise ImportError("requests hidden for this test")\n')
+    env['PYTHONPATH'] = str(shadow)
+    result = run(env, base_args('http://127.0.0.1:9', bindir, mirror))
+    assert result.get('failed') is True
+    assert 'Failed to import the required Python library (requests)' in result['msg']
+    assert listing(bindir) == []
+    # file:// mirrors need no requests at all.
+    result = run(env, base_args('file://%s' % mirror, bindir, mirror))
+    assert result['changed'] is True, result.get('msg')
