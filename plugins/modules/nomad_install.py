@@ -175,12 +175,12 @@ sha256:
   description: sha256 of the installed binary.
   returned: success
   type: str
-  sample: 2f2e5bd6b5a1e0c8cc8d3a8d2e9f5d1c1a7e40a0bd4fd48a0c1f3c0e7f4d1e2a
+  sample: 34b4e7dc4288a8d732081c9abc0abe88265409d8b3dee94bb4663f986090bc37
 zip_sha256:
   description: sha256 of the release zip the binary came from, as verified against SHA256SUMS.
   returned: success
   type: str
-  sample: 9cf5d1e6e0c4ff5aa37e5e4ab5ba0e7e7cd1f83c3c6c3f1fd2ad1b1e0c7b2fd4
+  sample: 439a663c73e8ca653544374f6145963c471cdb1b1c76e5376efca79af753c0e7
 url:
   description: URL of the release zip.
   returned: success
