@@ -519,3 +519,23 @@ def test_http_mirror_without_requests_names_the_missing_library(mirror, env, bin
     # file:// mirrors need no requests at all.
     result = run(env, base_args('file://%s' % mirror, bindir, mirror))
     assert result['changed'] is True, result.get('msg')
+
+
+def test_plain_sig_by_an_untrusted_key_falls_back_to_the_new_style_name(mirror, serve, env, bindir, tmp_path):
+    """As with 0.9.1 on the real site: .sig by the retired key, .72D7468F.sig by the current one."""
+    from tests.support.release_mirror import generate_key
+    home = str(tmp_path / 'second-key')
+    try:
+        fingerprint = generate_key(home, uid='Second Key <second@example.invalid>')
+        sums = os.path.join(version_dir(mirror), 'nomad_0.9.1_SHA256SUMS')
+        sign(sums, home, fingerprint, suffix='.72D7468F.sig')
+        key = subprocess.run(['gpg', '--homedir', home, '--batch', '--armor', '--export', fingerprint],
+                             check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout.decode()
+    finally:
+        stop_agent(home)
+    server = serve(mirror)
+    result = run(env, base_args(server.url, bindir, None, gpg_key=key))
+    assert result['changed'] is True, result.get('msg')
+    assert result['signed_by'] == fingerprint
+    assert server.log[1:3] == ['/nomad/0.9.1/nomad_0.9.1_SHA256SUMS.sig',
+                               '/nomad/0.9.1/nomad_0.9.1_SHA256SUMS.72D7468F.sig']
