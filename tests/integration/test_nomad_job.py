@@ -163,3 +163,48 @@ def test_hcl_error_names_file_and_line_and_sends_nothing(cluster, tmp_path):
 def test_unreachable_agent_is_named():
     rc, res = ansible('nomadops.nomad.nomad_job', dict(src=JOB_FILE, address='http://127.0.0.1:9', timeout=3))
     assert rc != 0 and 'http://127.0.0.1:9' in res['msg']
+
+
+@pytest.fixture(scope='module')
+def three_agents(tmp_path_factory):
+    work = tmp_path_factory.mktemp('nomad3')
+    c = Cluster(nomad_binary(str(work)), work, size=3).start()
+    yield c
+    c.purge_all()
+    c.stop()
+
+
+def test_adhoc_on_three_hosts_each_with_its_agent_registers_once(three_agents, tmp_path):
+    """The seed's `ansible ubuntu -m nomad_job -a src=...`: one ansible run, three
+    hosts in parallel forks, each module talking to its own agent (two of
+    them followers that forward to the leader)."""
+    inventory = tmp_path / 'hosts'
+    inventory.write_text('[ubuntu]\n' + ''.join(
+        'host%d ansible_connection=local ansible_python_interpreter=%s agent=http://127.0.0.1:%d\n'
+        % (i + 1, sys.executable, a['http']) for i, a in enumerate(three_agents.agents)))
+    with open(os.path.join(ROOT, JOB_FILE)) as f:
+        (tmp_path / 'adhoc.nomad').write_text(f.read().replace('it-sleeper', 'it-adhoc'))
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
+               ANSIBLE_MODULE_UTILS='', ANSIBLE_FORKS='3')
+
+    def adhoc(args):
+        proc = subprocess.run([ANSIBLE, 'ubuntu', '-i', str(inventory), '-m', 'nomad_job', '-a', args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        data = json.loads(proc.stdout[proc.stdout.index('{'):])
+        return proc.returncode, data['plays'][0]['tasks'][0]['hosts']
+
+    src = str(tmp_path / 'adhoc.nomad')
+    try:
+        rc, first = adhoc('src=%s address={{ agent }} wait_timeout=60' % src)
+        assert rc == 0, first
+        assert sorted(first) == ['host1', 'host2', 'host3']
+        assert sorted(r['changed'] for r in first.values()) == [False, False, True]
+        assert [v['Version'] for v in http_get(three_agents.address, '/v1/job/it-adhoc/versions')['Versions']] == [0]
+        winner = [r for r in first.values() if r['changed']][0]
+        assert len(winner['allocations']) == 2
+        assert {a['client_status'] for a in winner['allocations']} == {'running'}
+
+        rc, again = adhoc('src=%s address={{ agent }}' % src)
+        assert rc == 0 and [r['changed'] for r in again.values()] == [False, False, False]
+    finally:
+        adhoc('name=it-adhoc state=absent purge=true address={{ agent }}')
