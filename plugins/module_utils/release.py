@@ -360,6 +360,7 @@ def fetch(url, dest, timeout=30, validate_certs=True, max_size=None):
         raise DownloadError('Failed to fetch %s: no answer within %s seconds' % (url, timeout), url=url)
     except requests.exceptions.RequestException as exc:
         raise DownloadError('Failed to fetch %s: mirror unreachable: %s' % (url, _short(exc)), url=url)
+    announced = None
     try:
         if response.status_code == 404:
             raise NotFoundError('Failed to fetch %s: 404 Not Found' % url, url=url)
@@ -384,9 +385,10 @@ def fetch(url, dest, timeout=30, validate_certs=True, max_size=None):
                 out.write(chunk)
     except ReleaseError:
         raise
-    except requests.exceptions.Timeout:
-        raise DownloadError('Failed to fetch %s: stalled for more than %s seconds' % (url, timeout), url=url)
-    except Exception as exc:  # urllib3 ProtocolError/IncompleteRead and socket errors mid-body
+    except Exception as exc:  # urllib3's errors reach us unwrapped from raw.stream()
+        if 'timed out' in str(exc):
+            raise DownloadError('Failed to fetch %s: the download stalled for more than %s seconds'
+                                % (url, timeout), url=url)
         if _looks_truncated(exc):
             raise TruncatedDownloadError(
                 'Truncated download of %s: got %d of %s bytes' % (url, size, announced if announced is not None else '?'),

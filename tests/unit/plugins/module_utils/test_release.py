@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -166,6 +167,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header('Content-Length', str(len(self.body)))
         self.end_headers()
+        if self.path == '/stall':
+            self.wfile.write(self.body[:1000])
+            self.wfile.flush()
+            time.sleep(3)
+            return
         if self.path == '/short':
             self.wfile.write(self.body[:1000])
             self.wfile.flush()
@@ -208,6 +214,11 @@ def test_http_error_status_is_named(server, tmp_path):
 def test_truncated_body_is_detected(server, tmp_path):
     with pytest.raises(release.TruncatedDownloadError, match=r'Truncated download of .*/short'):
         release.fetch(server + '/short', str(tmp_path / 'f'), timeout=5)
+
+
+def test_stalled_body_times_out(server, tmp_path):
+    with pytest.raises(release.DownloadError, match=r'/stall: the download stalled for more than 1 seconds'):
+        release.fetch(server + '/stall', str(tmp_path / 'f'), timeout=1)
 
 
 def test_unreachable_mirror_is_named(tmp_path):
