@@ -193,8 +193,8 @@ class Agent(object):
         leader = srv.leader_rpc()
         servers = []
         seen = set()
-        for name, rpc in [(srv.name, '%s:%d' % self.adv_rpc)] + [(m['Name'], m['RPC']) for m in srv.members.values()
-                                                                  if m['Name'] in srv.peers]:
+        others = [(m['Name'], m['RPC']) for m in srv.members.values() if m['Name'] in srv.peers]
+        for name, rpc in [(srv.name, '%s:%d' % self.adv_rpc)] + others:
             if rpc in seen:
                 continue
             seen.add(rpc)
@@ -206,7 +206,7 @@ class Agent(object):
     def _member(self, info, status):
         m = template('member')
         m.update({'Name': info['Name'], 'Addr': info['Addr'], 'Port': info['Port'], 'Status': status})
-        host, _, port = info['RPC'].rpartition(':')
+        host, _sep, port = info['RPC'].rpartition(':')
         m['Tags'] = {'build': VERSION, 'dc': info['DC'], 'expect': str(info['Expect']), 'id': info['ID'],
                      'mvn': '1', 'port': port, 'raft_vsn': '2', 'region': info['Region'], 'role': 'nomad',
                      'rpc_addr': host, 'vsn': '1'}

@@ -146,13 +146,13 @@ def cmd_agent(args):
 
 
 def cmd_server_members(args):
-    opts, _ = parse_flags(args, bool_flags=('detailed',))
+    opts, _unused = parse_flags(args, bool_flags=('detailed',))
     c = Conn(opts)
     try:
-        body, _ = c.call('GET', '/v1/agent/members')
+        body, _unused = c.call('GET', '/v1/agent/members')
         leader = None
         try:
-            leader, _ = c.call('GET', '/v1/status/leader')
+            leader, _unused = c.call('GET', '/v1/status/leader')
         except HTTPError:
             leader = None
     except HTTPError as e:
@@ -173,7 +173,7 @@ def cmd_node_status(args):
     opts, rest = parse_flags(args, bool_flags=('verbose', 'self', 'json', 'short', 'allocs', 'stats'))
     c = Conn(opts)
     try:
-        nodes, _ = c.call('GET', '/v1/nodes')
+        nodes, _unused = c.call('GET', '/v1/nodes')
     except (HTTPError, ConnError) as e:
         return _err('Error querying node status: %s' % e)
     if not rest and not opts.get('self'):
@@ -196,7 +196,7 @@ def cmd_node_status(args):
         return 0
     if opts.get('self'):
         try:
-            me, _ = c.call('GET', '/v1/agent/self')
+            me, _unused = c.call('GET', '/v1/agent/self')
         except (HTTPError, ConnError) as e:
             return _err('Error querying agent info: %s' % e)
         prefix = me['stats'].get('client', {}).get('node_id', '')
@@ -205,12 +205,12 @@ def cmd_node_status(args):
     matches = [n for n in nodes if n['ID'].startswith(prefix)]
     if not matches:
         return _err('No node(s) with prefix "%s" found' % prefix)
-    node, _ = c.call('GET', '/v1/node/%s' % matches[0]['ID'])
+    node, _unused = c.call('GET', '/v1/node/%s' % matches[0]['ID'])
     drivers = ','.join(sorted(k for k, d in node['Drivers'].items() if d.get('Detected')))
     rows = [('ID', node['ID'] if opts.get('verbose') else node['ID'][:8]), ('Name', node['Name']),
             ('Class', node['NodeClass'] or '<none>'), ('DC', node['Datacenter']), ('Drain', str(node['Drain']).lower()),
             ('Eligibility', node['SchedulingEligibility']), ('Status', node['Status']), ('Driver Status', drivers)]
-    w = max(len(k) for k, _ in rows)
+    w = max(len(k) for k, _val in rows)
     for k, val in rows:
         out('%s = %s' % (k.ljust(w), val))
     return 0
@@ -228,7 +228,7 @@ def cmd_job_status(args):
     opts, rest = parse_flags(args, bool_flags=('verbose', 'short', 'all-allocs', 'evals', 'json'))
     c = Conn(opts)
     try:
-        jobs, _ = c.call('GET', '/v1/jobs', query={'prefix': rest[0]} if rest else None)
+        jobs, _unused = c.call('GET', '/v1/jobs', query={'prefix': rest[0]} if rest else None)
     except (HTTPError, ConnError) as e:
         return _err('Error querying jobs: %s' % e)
     if not rest:
@@ -246,20 +246,30 @@ def cmd_job_status(args):
         return _err('No job(s) with prefix or id "%s" found' % rest[0])
     job_id = (exact or jobs)[0]['ID']
     q = urllib.parse.quote(job_id, safe='')
-    job, _ = c.call('GET', '/v1/job/%s' % q)
-    summary, _ = c.call('GET', '/v1/job/%s/summary' % q)
-    allocs, _ = c.call('GET', '/v1/job/%s/allocations' % q)
+    job, _unused = c.call('GET', '/v1/job/%s' % q)
+    summary, _unused = c.call('GET', '/v1/job/%s/summary' % q)
+    allocs, _unused = c.call('GET', '/v1/job/%s/allocations' % q)
     status = job['Status'] + (' (stopped)' if job['Stop'] else '')
     rows = [('ID', job['ID']), ('Name', job['Name']), ('Submit Date', fmt_time(job['SubmitTime'])),
             ('Type', job['Type']), ('Priority', str(job['Priority'])), ('Datacenters', ','.join(job['Datacenters'])),
             ('Status', status), ('Periodic', str(bool(job.get('Periodic'))).lower()),
             ('Parameterized', str(bool(job.get('ParameterizedJob'))).lower())]
-    w = max(len(k) for k, _ in rows)
+    w = max(len(k) for k, _val in rows)
     for k, val in rows:
         out('%s = %s' % (k.ljust(w), val))
     out()
     out('Summary')
     table(_job_summary_rows(summary))
+    evals, _unused = c.call('GET', '/v1/job/%s/evaluations' % q)
+    blocked = [e for e in evals if e['Status'] == 'blocked']
+    failed = sorted((e for e in evals if e.get('FailedTGAllocs')), key=lambda e: e['CreateIndex'])
+    if blocked and failed:
+        out()
+        out('Placement Failure')
+        for tg, m in sorted(failed[-1]['FailedTGAllocs'].items()):
+            out('Task Group "%s":' % tg)
+            for line in _failure_lines(m, '  '):
+                out(line)
     out()
     out('Allocations')
     if not allocs:
@@ -311,7 +321,7 @@ def _monitor(c, eval_id, detach):
     ev = None
     deadline = time.time() + 300
     while time.time() < deadline:
-        ev, _ = c.call('GET', '/v1/evaluation/%s' % eval_id)
+        ev, _unused = c.call('GET', '/v1/evaluation/%s' % eval_id)
         if ev['Status'] != 'pending' or status != 'pending':
             break
         time.sleep(0.2)
@@ -319,7 +329,7 @@ def _monitor(c, eval_id, detach):
         return 1
     if len(seen) == 0:
         out('    Evaluation triggered by job "%s"' % ev['JobID'])
-    allocs, _ = c.call('GET', '/v1/evaluation/%s/allocations' % eval_id)
+    allocs, _unused = c.call('GET', '/v1/evaluation/%s/allocations' % eval_id)
     for a in allocs:
         kind = 'created' if a['CreateIndex'] >= ev['CreateIndex'] else 'modified'
         out('    Allocation "%s" %s: node "%s", group "%s"' % (a['ID'][:8], kind, a['NodeID'][:8], a['TaskGroup']))
@@ -330,18 +340,60 @@ def _monitor(c, eval_id, detach):
         for tg, m in sorted(ev['FailedTGAllocs'].items()):
             n = m['CoalescedFailures'] + 1
             out('    Task Group "%s" (failed to place %d allocation%s):' % (tg, n, '' if n == 1 else 's'))
-            if m['NodesEvaluated'] == 0:
-                out('      * No nodes were eligible for evaluation')
-            for dc, cnt in sorted((m.get('NodesAvailable') or {}).items()):
-                if cnt == 0:
-                    out('      * No nodes are available in datacenter "%s"' % dc)
-            for cons, cnt in sorted((m.get('ConstraintFiltered') or {}).items()):
-                out('      * Constraint "%s" filtered %d node%s' % (cons, cnt, '' if cnt == 1 else 's'))
+            for line in _failure_lines(m, '      '):
+                out(line)
         if ev.get('BlockedEval'):
             out('    Evaluation "%s" waiting for additional capacity to place remainder' % ev['BlockedEval'][:8])
         return 2
     out('==> Evaluation "%s" finished with status "%s"' % (eval_id[:8], ev['Status']))
     return 0
+
+
+def _failure_lines(m, indent):
+    lines = []
+    if m['NodesEvaluated'] == 0:
+        lines.append('* No nodes were eligible for evaluation')
+    for dc, cnt in sorted((m.get('NodesAvailable') or {}).items()):
+        if cnt == 0:
+            lines.append('* No nodes are available in datacenter "%s"' % dc)
+    for cons, cnt in sorted((m.get('ConstraintFiltered') or {}).items()):
+        lines.append('* Constraint "%s" filtered %d node%s' % (cons, cnt, '' if cnt == 1 else 's'))
+    for dim, cnt in sorted((m.get('DimensionExhausted') or {}).items()):
+        lines.append('* Dimension "%s" exhausted on %d node%s' % (dim, cnt, '' if cnt == 1 else 's'))
+    return [indent + x for x in lines]
+
+
+def cmd_acl_bootstrap(args):
+    opts, _rest = parse_flags(args)
+    c = Conn(opts)
+    try:
+        tok, _unused = c.call('POST', '/v1/acl/bootstrap')
+    except (HTTPError, ConnError) as e:
+        return _err('Error bootstrapping: %s' % e)
+    _print_token(tok)
+    return 0
+
+
+def cmd_acl_token_self(args):
+    opts, _rest = parse_flags(args)
+    c = Conn(opts)
+    try:
+        tok, _unused = c.call('GET', '/v1/acl/token/self')
+    except (HTTPError, ConnError) as e:
+        return _err('Error fetching self token: %s' % e)
+    _print_token(tok)
+    return 0
+
+
+def _print_token(tok):
+    created = tok['CreateTime'].replace('T', ' ').replace('Z', ' +0000 UTC')
+    rows = [('Accessor ID', tok['AccessorID']), ('Secret ID', tok['SecretID']), ('Name', tok['Name']),
+            ('Type', tok['Type']), ('Global', str(tok['Global']).lower()),
+            ('Policies', ', '.join(tok['Policies']) if tok.get('Policies') else 'n/a'), ('Create Time', created),
+            ('Create Index', str(tok['CreateIndex'])), ('Modify Index', str(tok['ModifyIndex']))]
+    w = max(len(k) for k, _val in rows)
+    for k, val in rows:
+        out('%s = %s' % (k.ljust(w), val))
 
 
 def cmd_job_run(args):
@@ -362,7 +414,7 @@ def cmd_job_run(args):
         body['EnforceIndex'] = True
         body['JobModifyIndex'] = int(opts['check-index'])
     try:
-        resp, _ = c.call('POST', '/v1/jobs', body)
+        resp, _unused = c.call('POST', '/v1/jobs', body)
     except (HTTPError, ConnError) as e:
         return _err('Error submitting job: %s' % e)
     if not resp.get('EvalID'):
@@ -380,7 +432,7 @@ def cmd_job_stop(args):
         return _err('This command takes one argument: <job>')
     c = Conn(opts)
     try:
-        jobs, _ = c.call('GET', '/v1/jobs', query={'prefix': rest[0]})
+        jobs, _unused = c.call('GET', '/v1/jobs', query={'prefix': rest[0]})
     except (HTTPError, ConnError) as e:
         return _err('Error finding jobs with prefix: %s' % e)
     if not jobs:
@@ -389,7 +441,7 @@ def cmd_job_stop(args):
     job_id = (exact or jobs)[0]['ID']
     query = {'purge': 'true'} if opts.get('purge') else None
     try:
-        resp, _ = c.call('DELETE', '/v1/job/%s' % urllib.parse.quote(job_id, safe=''), query=query)
+        resp, _unused = c.call('DELETE', '/v1/job/%s' % urllib.parse.quote(job_id, safe=''), query=query)
     except (HTTPError, ConnError) as e:
         return _err('Error deregistering job: %s' % e)
     if not resp.get('EvalID'):
@@ -401,7 +453,8 @@ COMMANDS = {
     ('version',): cmd_version, ('agent',): cmd_agent, ('server', 'members'): cmd_server_members,
     ('node', 'status'): cmd_node_status, ('job', 'status'): cmd_job_status, ('status',): cmd_job_status,
     ('job', 'run'): cmd_job_run, ('run',): cmd_job_run, ('job', 'stop'): cmd_job_stop, ('stop',): cmd_job_stop,
-    ('server-members',): cmd_server_members, ('node-status',): cmd_node_status,
+    ('server-members',): cmd_server_members, ('acl', 'bootstrap'): cmd_acl_bootstrap,
+    ('acl', 'token', 'self'): cmd_acl_token_self, ('node-status',): cmd_node_status,
 }
 
 
@@ -409,7 +462,7 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ('-version', '--version', '-v'):
         return cmd_version([])
-    for n in (2, 1):
+    for n in (3, 2, 1):
         key = tuple(argv[:n])
         if key in COMMANDS:
             try:

@@ -56,7 +56,7 @@ def _os_release():
     try:
         with open('/etc/os-release') as f:
             for line in f:
-                k, _, v = line.strip().partition('=')
+                k, _sep, v = line.strip().partition('=')
                 if k == 'ID':
                     name = v.strip('"')
                 if k == 'VERSION_ID':
@@ -227,7 +227,7 @@ class Client(object):
     def _took(self, reply):
         self.ttl = float(reply.get('HeartbeatTTL') or 10)
         self.last_heartbeat = time.monotonic()
-        learned = [s for s in reply.get('Servers') or []]
+        learned = list(reply.get('Servers') or [])
         if learned:
             self.learned = learned
 
@@ -260,7 +260,7 @@ class Client(object):
         runner.update(alloc)
 
     def report(self, update):
-        for _ in range(10):
+        for _attempt in range(10):
             try:
                 self.call('Node.UpdateAlloc', {'Allocs': [update]})
                 return
@@ -385,8 +385,8 @@ class AllocRunner(object):
                 continue
             env = self.env(task)
             cfg = task.get('Config') or {}
-            argv = [self.interpolate(cfg['command'], env)] + [self.interpolate(str(x), env)
-                                                               for x in (cfg.get('args') or [])]
+            args = [self.interpolate(str(x), env) for x in (cfg.get('args') or [])]
+            argv = [self.interpolate(cfg['command'], env)] + args
             logs = os.path.join(adir, 'alloc', 'logs')
             try:
                 out = open(os.path.join(logs, '%s.stdout.0' % task['Name']), 'ab')

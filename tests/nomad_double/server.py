@@ -18,7 +18,7 @@ import threading
 import time
 
 from . import jobs as jobsmod
-from .util import (VERSION, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+from .util import (ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
                    template, write_file)
 
 TERMINAL_CLIENT = ('complete', 'failed', 'lost')
@@ -516,6 +516,13 @@ class Server(object):
         with self.cond:
             cur = self.state['jobs'].get(job_id)
             idx = self.bump('jobs', 'job_summary')
+            for ev in self.state['evals'].values():
+                # A stopped job needs no more capacity.
+                if ev['JobID'] == job_id and ev['Status'] == 'blocked':
+                    ev['Status'] = 'cancelled'
+                    ev['StatusDescription'] = 'evaluation cancelled: job deregistered'
+                    ev['ModifyIndex'] = idx
+                    self.state['tables']['evals'] = idx
             if cur is None:
                 ev = self._create_eval({'ID': job_id, 'Priority': 50, 'Type': 'service', 'JobModifyIndex': idx,
                                         'Namespace': 'default'}, 'job-deregister')

@@ -54,7 +54,9 @@ def rfc3339(ts=None, nanos=True):
 
 def log(level, msg):
     """Nomad-style log line on stdout (systemd's journal picks it up)."""
-    sys.stdout.write('    %s [%-5s] %s\n' % (rfc3339(nanos=False)[:-1] + '.000Z', level, msg))
+    ts = time.time()
+    stamp = time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ts)) + '.%03dZ' % int((ts % 1) * 1000)
+    sys.stdout.write('    %s [%-5s] %s\n' % (stamp, level, msg))
     sys.stdout.flush()
 
 
@@ -91,14 +93,14 @@ def interface_ipv4(name):
 
 def private_ipv4():
     """First private (RFC 1918) IPv4 of any interface, as GetPrivateIP would pick."""
-    for _idx, name in socket.if_nameindex():
+    for _ifindex, name in socket.if_nameindex():
         ip = interface_ipv4(name)
         if not ip:
             continue
         a, b = [int(x) for x in ip.split('.')[:2]]
         if a == 10 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168):
             return ip
-    for _idx, name in socket.if_nameindex():
+    for _ifindex, name in socket.if_nameindex():
         ip = interface_ipv4(name)
         if ip and not ip.startswith('127.'):
             return ip
@@ -106,7 +108,7 @@ def private_ipv4():
 
 
 def interface_of(ip):
-    for _idx, name in socket.if_nameindex():
+    for _ifindex, name in socket.if_nameindex():
         if interface_ipv4(name) == ip:
             return name
     return None
@@ -114,7 +116,7 @@ def interface_of(ip):
 
 def split_addr(addr, default_port):
     if addr.startswith('['):
-        host, _, port = addr[1:].partition(']:')
+        host, _sep, port = addr[1:].partition(']:')
         return host, int(port or default_port)
     if addr.count(':') == 1:
         host, port = addr.split(':')

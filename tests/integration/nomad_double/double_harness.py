@@ -58,7 +58,7 @@ def run_nomad(args, cwd=None, timeout=60, env=None):
     e = nomad_env()
     e.update(env or {})
     return subprocess.run(nomad_cmd() + list(args), cwd=cwd, env=e, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
 def http(method, url, body=None, headers=None, timeout=30):

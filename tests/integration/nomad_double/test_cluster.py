@@ -3,7 +3,6 @@
 """The double forms clusters from its configs alone, runs raw_exec jobs, and
 keeps the recorded behaviours for cloned node identities and EnforceIndex."""
 
-import json
 import os
 import shutil
 import threading
@@ -111,8 +110,8 @@ def test_enforce_index_race_has_exactly_one_winner(cluster):
     results = []
 
     def register(agent, count):
-        results.append(http('POST', agent.addr + '/v1/jobs', {'Job': httpecho_job(count=count), 'EnforceIndex': True,
-                                                             'JobModifyIndex': index}))
+        body = {'Job': httpecho_job(count=count), 'EnforceIndex': True, 'JobModifyIndex': index}
+        results.append(http('POST', agent.addr + '/v1/jobs', body))
     threads = [threading.Thread(target=register, args=(agents[i], 2 + i)) for i in range(3)]
     for t in threads:
         t.start()

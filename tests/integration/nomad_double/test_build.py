@@ -1,0 +1,42 @@
+# Copyright: (c) 2026, nomadops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""build.py makes one executable file that works without the source tree."""
+
+import os
+import stat
+import subprocess
+import sys
+
+from double_harness import ROOT, Agent, free_ports, hcl_config, leader_of, wait_until
+
+
+def test_built_zipapp_runs_standalone(tmp_path):
+    out = str(tmp_path / 'nomad')
+    subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'nomad_double', 'build.py'), out], check=True,
+                   capture_output=True)
+    with open(out, 'rb') as f:
+        assert f.readline() == b'#!/usr/bin/env python3\n'
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o755
+    # Run from an empty directory with a clean environment: nothing of the checkout is reachable.
+    env = {'PATH': os.environ['PATH']}
+    res = subprocess.run([out, 'version'], cwd=str(tmp_path), env=env, capture_output=True, text=True, check=False)
+    assert (res.returncode, res.stdout) == (0, 'Nomad v0.9.1 (23c4597dbb6d1d46e020301b0f63db5cff80d3f0)\n')
+    a = Agent('z', str(tmp_path), free_ports(3))
+    a.write(hcl_config(a, '  enabled = true\n  bootstrap_expect = 1',
+                       '  enabled = true\n  servers = ["127.0.0.1:%d"]\n  network_interface = "lo"' % a.rpc))
+    # A config directory with an HCL and a JSON file, as /etc/nomad.d holds.
+    confdir = tmp_path / 'nomad.d'
+    confdir.mkdir()
+    os.rename(a.config_path, str(confdir / 'nomad.hcl'))
+    (confdir / 'extra.json').write_text('{"log_level": "DEBUG"}')
+    proc = subprocess.Popen([out, 'agent', '-config', str(confdir)], cwd=str(tmp_path), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert wait_until(lambda: leader_of(a), 20, what='leader') == '127.0.0.1:%d' % a.rpc
+        st, _h, me = a.get('/v1/agent/self')
+        assert me['config']['LogLevel'] == 'DEBUG'
+        assert [os.path.basename(f) for f in me['config']['Files']] == ['extra.json', 'nomad.hcl']
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert proc.returncode == 1
