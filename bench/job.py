@@ -73,7 +73,7 @@ def purge(address, job_id):
 
 def via_cli(binary, address, path):
     start = time.monotonic()
-    proc = subprocess.run([binary, 'job', 'run', '-address=%s' % address, path], capture_output=True, text=True)
+    proc = subprocess.run([binary, 'job', 'run', '-address=%s' % address, path], capture_output=True, text=True, check=False)
     took = time.monotonic() - start
     if proc.returncode != 0:
         raise RuntimeError('nomad job run failed (%d): %s%s' % (proc.returncode, proc.stdout, proc.stderr))
@@ -110,7 +110,7 @@ def via_ansible(address, path, expect_changed=True):
     start = time.monotonic()
     proc = subprocess.run([ANSIBLE, 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'nomadops.nomad.nomad_job',
                            '-a', args, '-e', 'ansible_python_interpreter=%s' % sys.executable],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     took = time.monotonic() - start
     result = json.loads(proc.stdout[proc.stdout.index('{'):])['plays'][0]['tasks'][0]['hosts']['localhost']
     if proc.returncode != 0 or bool(result.get('changed')) != expect_changed:

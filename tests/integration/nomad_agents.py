@@ -33,7 +33,7 @@ def nomad_binary(workdir):
     if not os.path.isfile(build):
         pytest.skip('the Nomad test double is not available (no tests/nomad_double/build.py)')
     out = os.path.join(workdir, 'nomad')
-    proc = subprocess.run([sys.executable, build, out], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, build, out], cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not os.path.isfile(out):
         pytest.fail('building the test double failed (%d): %s%s' % (proc.returncode, proc.stdout, proc.stderr))
     return out
@@ -41,7 +41,7 @@ def nomad_binary(workdir):
 
 def free_ports(n):
     socks, ports = [], []
-    for _ in range(n):
+    for dummy in range(n):
         s = socket.socket()
         s.bind(('127.0.0.1', 0))
         socks.append(s)
@@ -205,11 +205,11 @@ def ansible(module, args, check=False, diff=False, env=None, cwd=ROOT, timeout=6
         ANSIBLE_NOCOLOR='1',
     )
     full_env.update(env or {})
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
     try:
         data = json.loads(proc.stdout[proc.stdout.index('{'):])
         result = data['plays'][0]['tasks'][0]['hosts']['localhost']
     except (ValueError, KeyError, IndexError):
-        raise AssertionError('could not read ansible output (rc %d):\n%s\n%s' % (proc.returncode, proc.stdout,
-                                                                                  proc.stderr))
+        raise AssertionError('could not read ansible output (rc %d):\n%s\n%s'
+                             % (proc.returncode, proc.stdout, proc.stderr))
     return proc.returncode, result

@@ -46,7 +46,7 @@ def test_missing_index_header_gives_none():
 
 def test_path_arguments_are_quoted():
     with ReplayServer([exchange('GET', '/v1/job/a%2Fb%3Fc%20d', body={'ID': 'a/b?c d'}, index=3)]) as srv:
-        body, _ = NomadClient(srv.address).get('/v1/job/{}', 'a/b?c d')
+        body, dummy = NomadClient(srv.address).get('/v1/job/{}', 'a/b?c d')
         assert srv.requests[0]['path'] == '/v1/job/a%2Fb%3Fc%20d'
         assert srv.requests[0]['query'] == {}
     assert body['ID'] == 'a/b?c d'
@@ -187,7 +187,7 @@ class _RecordingSession(object):
 def test_tls_options_reach_the_transport(kwargs, verify, cert):
     session = _RecordingSession()
     body, index = NomadClient('https://nomad.example:4646', session=session, **kwargs).get('/v1/agent/self')
-    _, url, sent = session.calls[0]
+    dummy, url, sent = session.calls[0]
     assert url == 'https://nomad.example:4646/v1/agent/self'
     assert sent['verify'] == verify and sent['cert'] == cert
     assert body == {'ok': True} and index == 7

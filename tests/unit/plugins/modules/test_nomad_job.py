@@ -147,7 +147,7 @@ def test_recorded_enforce_index_zero_on_existing_job_then_edited_plan_registers_
     edited = copy.deepcopy(fixture('plan-added'))
     edited['response']['body']['Diff']['Type'] = 'Edited'
     edited['response']['body']['JobModifyIndex'] = 16
-    exs, _, _ = register_flow(fixture('plan-added'))
+    exs = register_flow(fixture('plan-added'))[0]
     exs = [exs[0], conflict, edited] + exs[1:]
     with ReplayServer(exs) as srv:
         failed, result = run_module(nomad_job.main, args(srv), capsys)
