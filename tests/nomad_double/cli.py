@@ -396,6 +396,12 @@ def _print_token(tok):
         out('%s = %s' % (k.ljust(w), val))
 
 
+def cmd_operator_keygen(_args):
+    import base64
+    out(base64.b64encode(os.urandom(16)).decode())
+    return 0
+
+
 def cmd_job_run(args):
     opts, rest = parse_flags(args, bool_flags=('detach', 'verbose', 'output', 'policy-override'),
                              value_flags=('check-index', 'vault-token'))
@@ -454,7 +460,7 @@ COMMANDS = {
     ('node', 'status'): cmd_node_status, ('job', 'status'): cmd_job_status, ('status',): cmd_job_status,
     ('job', 'run'): cmd_job_run, ('run',): cmd_job_run, ('job', 'stop'): cmd_job_stop, ('stop',): cmd_job_stop,
     ('server-members',): cmd_server_members, ('acl', 'bootstrap'): cmd_acl_bootstrap,
-    ('acl', 'token', 'self'): cmd_acl_token_self, ('node-status',): cmd_node_status,
+    ('acl', 'token', 'self'): cmd_acl_token_self, ('operator', 'keygen'): cmd_operator_keygen, ('node-status',): cmd_node_status,
 }
 
 

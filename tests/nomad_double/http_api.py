@@ -258,8 +258,6 @@ class API(object):
         p = req.path
         m = req.method
         q = req.query
-        with s.lock:
-            pass
         idx = int(q.get('index') or 0)
         wait = parse_wait(q.get('wait'))
 
@@ -321,6 +319,7 @@ class API(object):
                     raise APIError(405, 'Invalid method')
                 with s.cond:
                     index, evals = s.node_purge(nid)
+                    s.wait_commit(index)
                     ev_idx = s.state['index']
                 body = template('node_purge')
                 body.update({'EvalCreateIndex': ev_idx if evals else 0, 'EvalIDs': evals or None, 'HeartbeatTTL': 0,
@@ -338,13 +337,16 @@ class API(object):
                 raise APIError(400, 'ACL support disabled')
             with s.cond:
                 tok, index = s.acl_bootstrap()
+                tok = copy.deepcopy(tok)
+                s.wait_commit(index)
             return Response(200, tok, index=index, kind='write')
         if p == '/v1/acl/token/self':
             if not self.agent.acl_enabled:
                 raise APIError(400, 'ACL support disabled')
             if req.token == '':
                 raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters')
-            tok = s.resolve_token(req.token)
+            with s.lock:
+                tok = copy.deepcopy(s.resolve_token(req.token))
             if tok is None:
                 raise APIError(403, 'Permission denied')
             return Response(200, tok, index=s.table_index('acl_token'), kind='read')

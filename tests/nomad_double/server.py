@@ -274,7 +274,7 @@ class Server(object):
                 raise APIError(500, 'not the leader')
             if self.state['index'] <= index:
                 return {'Index': self.state['index'], 'State': None, 'Term': self.term}
-            return {'Index': self.state['index'], 'State': self.state, 'Term': self.term}
+            return {'Index': self.state['index'], 'State': copy.deepcopy(self.state), 'Term': self.term}
 
     def _replicate_loop(self):
         while not self.stopping:
@@ -319,7 +319,8 @@ class Server(object):
         with self.cond:
             body, index = compute()
             if not min_index or index > min_index:
-                return body, index
+                # Copied under the lock: the caller encodes it after releasing.
+                return copy.deepcopy(body), index
             deadline = time.monotonic() + wait + random.uniform(0, wait / 16.0)
             while not self.stopping:
                 left = deadline - time.monotonic()
@@ -329,7 +330,7 @@ class Server(object):
                 body, index = compute()
                 if index > min_index:
                     break
-            return body, index
+            return copy.deepcopy(body), index
 
     # ------------------------------------------------------------------ ACL
     def resolve_token(self, secret):
