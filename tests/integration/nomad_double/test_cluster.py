@@ -220,3 +220,34 @@ def test_bad_gossip_key_is_refused(tmp_path):
     res = run_nomad(['agent', '-config', a.config_path])
     assert res.returncode == 1
     assert res.stderr == '==> Invalid encryption key: illegal base64 data at input byte 3\n'
+
+
+def test_missing_drivers_block_the_eval(cluster):
+    """docker never exists; raw_exec only where the client enables it."""
+    s = cluster.agent('plain')
+    # A client without the raw_exec plugin block.
+    s.write(hcl_config(s, '  enabled = true\n  bootstrap_expect = 1', None) +
+            'client {\n  enabled = true\n  network_interface = "lo"\n}\n')
+    s.start()
+    wait_until(lambda: len(ready_nodes(s)) == 1, 20, what='one ready node')
+    st, _h, node = s.get('/v1/node/%s' % ready_nodes(s)[0]['ID'])
+    assert node['Drivers']['raw_exec']['Detected'] is False and node['Drivers']['docker']['Healthy'] is False
+    for driver in ('raw_exec', 'docker'):
+        job = httpecho_job(count=1, job_id='needs-%s' % driver)
+        job['TaskGroups'][0]['Tasks'][0]['Driver'] = driver
+        st, _h, reg = http('POST', s.addr + '/v1/jobs', {'Job': job})
+        assert st == 200
+
+        def done():
+            ev = s.get('/v1/evaluation/%s' % reg['EvalID'])[2]
+            return ev['Status'] == 'complete' and ev
+        ev = wait_until(done, 20, what='eval complete')
+        failed = ev['FailedTGAllocs']['web']
+        assert failed['ConstraintFiltered'] == {'missing drivers': 1}
+        assert failed['NodesEvaluated'] == 1 and failed['NodesAvailable'] == {'home': 1}
+        st, _h, blocked = s.get('/v1/evaluation/%s' % ev['BlockedEval'])
+        assert (blocked['Status'], blocked['TriggeredBy'], blocked['StatusDescription']) == (
+            'blocked', 'queued-allocs', 'created to place remaining allocations')
+        st, _h, job_now = s.get('/v1/job/%s' % job['ID'])
+        assert job_now['Status'] == 'pending'
+        assert s.get('/v1/job/%s/allocations' % job['ID'])[2] == []
