@@ -237,7 +237,11 @@ class NomadClient(object):
         if index is not None and wait is not None:
             timeout += _wait_seconds(wait) * (1 + 1.0 / 16) + 1
 
-        session = self._session or requests
+        if self._session is None:
+            # One session per client: waiting issues many requests, and
+            # keep-alive spares a TCP handshake on each.
+            self._session = requests.Session()
+        session = self._session
         try:
             resp = session.request(method, url, params=query or None, data=data, headers=headers,
                                    timeout=timeout, verify=self.verify, cert=self.cert)

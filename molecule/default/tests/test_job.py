@@ -14,6 +14,7 @@ import tempfile
 import pytest
 
 HOSTS = ["nomad1", "nomad2", "nomad3"]
+testinfra_hosts = HOSTS
 
 JOB = """
 job "verify-adhoc" {
