@@ -387,7 +387,8 @@ class NomadJob(object):
         job_id = job['ID']
         r = self.result
         r['job_id'] = job_id
-        before = self.current(job_id) if self.module._diff else None
+        # Only diff and check mode report the stored job; a plain run needs no extra read.
+        before = self.current(job_id) if (self.module._diff or self.module.check_mode) else None
 
         attempt = 0
         while True:

@@ -103,12 +103,22 @@ def test_unchanged_job_is_not_registered(capsys):
 
 
 def test_check_mode_plans_only(capsys):
-    with ReplayServer([fixture('plan-added')]) as srv:
+    with ReplayServer([fixture('plan-added'), with_path(fixture('job-not-found'), '/v1/job/httpecho')]) as srv:
         failed, result = run_module(nomad_job.main, args(srv), capsys, check_mode=True)
         assert not srv.calls('POST', '/v1/jobs')
         assert len(srv.calls('POST', '/v1/job/httpecho/plan')) == 1
     assert not failed, result
-    assert result['changed'] is True and result['eval_id'] is None
+    assert result['changed'] is True and result['eval_id'] is None and result['version'] is None
+
+
+def test_check_mode_reports_the_stored_version(capsys):
+    plan = copy.deepcopy(fixture('plan-added'))
+    plan['response']['body']['Diff']['Type'] = 'Edited'
+    with ReplayServer([plan, stored_job(Version=4)]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv), capsys, check_mode=True)
+        assert not srv.calls('POST', '/v1/jobs')
+    assert not failed, result
+    assert result['changed'] is True and result['version'] == 4
 
 
 def test_diff_hides_server_managed_fields(capsys):
