@@ -305,3 +305,25 @@ def test_absent_check_mode_deletes_nothing(capsys):
 def test_present_needs_a_job(capsys):
     failed, result = run_module(nomad_job.main, dict(name='httpecho'), capsys)
     assert failed and 'src' in result['msg']
+
+
+def test_recorded_periodic_job_has_no_evaluation_to_wait_for(capsys):
+    reg = recorded('097-jobs-register-periodic')
+    job = reg['request']['body']['Job']
+    plan = with_path(fixture('plan-added'), '/v1/job/periodic-true/plan')
+    with ReplayServer([plan, reg, recorded('098-job-get-periodic')]) as srv:
+        failed, result = run_module(nomad_job.main, dict(address=srv.address, job=job), capsys)
+        assert not [r for r in srv.requests if r['path'].startswith('/v1/evaluation')]
+    assert not failed, result
+    assert result['changed'] is True and result['eval_id'] is None
+    assert result['allocations'] == []
+    assert result['version'] == recorded('098-job-get-periodic')['response']['body']['Version']
+
+
+def test_no_wait_returns_after_register(capsys):
+    exs = register_flow(fixture('plan-added'))[0]
+    with ReplayServer(exs) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, wait=False), capsys)
+        assert not [r for r in srv.requests if r['path'].startswith('/v1/evaluation')]
+    assert not failed, result
+    assert result['changed'] is True and result['eval_id']
