@@ -28,7 +28,7 @@ class ActionModule(ActionBase):
         src = args.pop('src', None)
 
         if src is not None:
-            given = [k for k in ('content', 'job') if args.get(k) is not None]
+            given = [k for k in ('content', 'job', 'name') if args.get(k) is not None]
             if given:
                 result.update(failed=True, msg='parameters are mutually exclusive: src|%s' % '|'.join(given))
                 return result
