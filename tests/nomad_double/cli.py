@@ -396,6 +396,89 @@ def _print_token(tok):
         out('%s = %s' % (k.ljust(w), val))
 
 
+MARK = {'Added': '+', 'Deleted': '-', 'Edited': '+/-', 'None': ''}
+UPDATE_ORDER = ('create', 'destroy', 'migrate', 'in-place update', 'create/destroy update', 'canary', 'ignore')
+
+
+def _diff_lines(obj, indent):
+    lines = []
+    for f in obj.get('Fields') or []:
+        mark = MARK[f['Type']]
+        if f['Type'] == 'Edited':
+            val = '"%s" => "%s"' % (f['Old'], f['New'])
+        else:
+            val = '"%s"' % (f['New'] if f['Type'] == 'Added' else f['Old'])
+        ann = ' (%s)' % ', '.join(f['Annotations']) if f.get('Annotations') else ''
+        lines.append('%s%s %s: %s%s' % (indent, mark, f['Name'], val, ann))
+    for o in obj.get('Objects') or []:
+        lines.append('%s%s %s {' % (indent, MARK[o['Type']], o['Name']))
+        lines += _diff_lines(o, indent + '  ')
+        lines.append('%s  }' % indent)
+    return lines
+
+
+def cmd_job_plan(args):
+    opts, rest = parse_flags(args, bool_flags=('diff', 'verbose', 'policy-override'))
+    if len(rest) != 1:
+        return _err('This command takes one argument: <path>')
+    try:
+        job = _load_job(rest[0])
+    except CLIError as e:
+        sys.stderr.write(str(e) + '\n')
+        return 255
+    c = Conn(opts)
+    try:
+        plan, _unused = c.call('POST', '/v1/job/%s/plan' % urllib.parse.quote(job['ID'], safe=''),
+                               {'Job': job, 'Diff': True})
+    except (HTTPError, ConnError) as e:
+        sys.stderr.write('Error during plan: %s\n' % e)
+        return 255
+    diff = plan['Diff']
+    mark = MARK[diff['Type']]
+    out(('%s Job: "%s"' % (mark, diff['ID'])).strip())
+    for line in _diff_lines(diff, ''):
+        out(line)
+    for tg in diff.get('TaskGroups') or []:
+        ups = tg.get('Updates') or {}
+        counts = ', '.join('%d %s' % (ups[k], k) for k in UPDATE_ORDER if ups.get(k))
+        out(('%s Task Group: "%s"%s' % (MARK[tg['Type']], tg['Name'], ' (%s)' % counts if counts else '')).strip())
+        for line in _diff_lines(tg, '  '):
+            out(line)
+        for t in tg.get('Tasks') or []:
+            tmark = MARK[t['Type']]
+            ann = ' (%s)' % ', '.join(t['Annotations']) if t.get('Annotations') else ''
+            if tg['Type'] == 'None':
+                out('  Task: "%s"' % t['Name'])
+            else:
+                # An unchanged task under a changed group keeps the column of the marks.
+                out('  %s Task: "%s"%s' % (tmark or '   ', t['Name'], ann))
+            for line in _diff_lines(t, '    '):
+                out(line)
+    out()
+    out('Scheduler dry-run:')
+    if plan.get('FailedTGAllocs'):
+        out('- WARNING: Failed to place all allocations.')
+        for tg, m in sorted(plan['FailedTGAllocs'].items()):
+            n = m['CoalescedFailures'] + 1
+            out('  Task Group "%s" (failed to place %d allocation%s):' % (tg, n, '' if n == 1 else 's'))
+            for line in _failure_lines(m, '    '):
+                out(line)
+    else:
+        out('- All tasks successfully allocated.')
+    out()
+    idx = plan['JobModifyIndex']
+    out('Job Modify Index: %d' % idx)
+    out('To submit the job with version verification run:')
+    out()
+    out('nomad job run -check-index %d %s' % (idx, rest[0]))
+    out()
+    out('When running the job with the check-index flag, the job will only be run if the')
+    out('server side version matches the job modify index returned. If the index has')
+    out('changed, another user has modified the job and the plan\'s results are')
+    out('potentially invalid.')
+    return 0 if diff['Type'] == 'None' else 1
+
+
 def cmd_operator_keygen(_args):
     import base64
     out(base64.b64encode(os.urandom(16)).decode())
@@ -458,7 +541,7 @@ def cmd_job_stop(args):
 COMMANDS = {
     ('version',): cmd_version, ('agent',): cmd_agent, ('server', 'members'): cmd_server_members,
     ('node', 'status'): cmd_node_status, ('job', 'status'): cmd_job_status, ('status',): cmd_job_status,
-    ('job', 'run'): cmd_job_run, ('run',): cmd_job_run, ('job', 'stop'): cmd_job_stop, ('stop',): cmd_job_stop,
+    ('job', 'plan'): cmd_job_plan, ('plan',): cmd_job_plan, ('job', 'run'): cmd_job_run, ('run',): cmd_job_run, ('job', 'stop'): cmd_job_stop, ('stop',): cmd_job_stop,
     ('server-members',): cmd_server_members, ('acl', 'bootstrap'): cmd_acl_bootstrap,
     ('acl', 'token', 'self'): cmd_acl_token_self, ('operator', 'keygen'): cmd_operator_keygen, ('node-status',): cmd_node_status,
 }

@@ -80,6 +80,32 @@ def test_cli_run_status_stop_like_nomad(cluster, tmp_path):
         'ID', 'DC', 'Name', 'Class', 'Drain', 'Eligibility', 'Status']
 
 
+def test_cli_plan_unchanged_and_changed(cluster, tmp_path):
+    jobs = _jobs_dir(tmp_path)
+    a = cluster.servers(1)[0]
+    a.start()
+    wait_until(lambda: leader_of(a) and len(ready_nodes(a)) == 1, 30, what='one ready node')
+    env = {'NOMAD_ADDR': a.addr}
+    # One node: place httpecho with count 2 on it, then plan the same and count 3.
+    assert run_nomad(['job', 'run', 'httpecho.nomad'], cwd=jobs, env=env).returncode == 0
+
+    def index_of(text):
+        return re.sub(r'check-index \d+|Index: \d+', 'INDEX', text)
+    res = run_nomad(['job', 'plan', 'httpecho.nomad'], cwd=jobs, env=env)
+    assert res.returncode == 0
+    assert index_of(res.stdout) == index_of(_recorded_stdout(12))
+    res = run_nomad(['job', 'plan', 'httpecho-count3.nomad'], cwd=jobs, env=env)
+    assert res.returncode == 1
+    assert index_of(res.stdout) == index_of(_recorded_stdout(13))
+    idx = re.search(r'check-index (\d+)', res.stdout).group(1)
+    stale = run_nomad(['job', 'run', '-check-index', str(int(idx) - 1), 'httpecho-count3.nomad'], cwd=jobs, env=env)
+    assert stale.returncode == 1
+    assert stale.stderr == ('Error submitting job: Unexpected response code: 500 (rpc error: Enforcing job modify index '
+                            '%d: job exists with conflicting job modify index: %s)\n' % (int(idx) - 1, idx))
+    ok = run_nomad(['job', 'run', '-check-index', idx, 'httpecho-count3.nomad'], cwd=jobs, env=env)
+    assert ok.returncode == 0 and ok.stdout.count('Allocation "') == 3
+
+
 def test_cli_unreachable_agent(tmp_path):
     res = run_nomad(['node', 'status', '-address=http://127.0.0.1:1'])
     assert res.returncode == 1
