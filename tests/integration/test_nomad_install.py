@@ -142,8 +142,7 @@ def serve():
 
 # ------------------------------------------------------------------ running the module
 
-@pytest.fixture
-def env(tmp_path):
+def make_env(tmp_path):
     """Environment for ansible: private temp dirs, so leftovers can be seen."""
     scratch = tmp_path / 'scratch'
     scratch.mkdir()
@@ -164,6 +163,11 @@ def env(tmp_path):
     )
     environ.pop('NOMAD_RELEASES_URL', None)
     return environ
+
+
+@pytest.fixture
+def env(tmp_path):
+    return make_env(tmp_path)
 
 
 @pytest.fixture
@@ -431,10 +435,21 @@ def _assert_untouched(bindir, before, env):
     assert os.listdir(env['TMPDIR']) == []
 
 
-def _install_090(env, bindir, good_mirror):
+@pytest.fixture(scope='module')
+def installed_090(tmp_path_factory, good_mirror):
+    """An install_dir holding 0.9.0 as the module installed it, to copy from."""
+    base = tmp_path_factory.mktemp('installed-0.9.0')
+    template = base / 'bin'
+    template.mkdir()
     root = good_mirror['0.9.0'].root
-    result = run(env, base_args('file://%s' % root, bindir, root, version='0.9.0'))
+    result = run(make_env(base), base_args('file://%s' % root, template, root, version='0.9.0'))
     assert result['changed'] is True, result.get('msg')
+    return template
+
+
+def _install_090(bindir, template):
+    for name in os.listdir(str(template)):
+        shutil.copy2(str(template / name), str(bindir / name))
     return sha256(str(bindir / 'nomad')), (bindir / '.nomad.install.json').read_text()
 
 
@@ -444,8 +459,9 @@ HTTP_FAULTS = ('unknown version', 'missing signature', 'tampered zip', 'signatur
 
 
 @pytest.mark.parametrize('fault,scheme', [(f, 'file') for f in sorted(FAULTS)] + [(f, 'http') for f in HTTP_FAULTS])
-def test_faults_fail_clearly_and_change_nothing(fault, scheme, mirror, serve, env, bindir, good_mirror, gpghome):
-    before = _install_090(env, bindir, good_mirror)
+def test_faults_fail_clearly_and_change_nothing(fault, scheme, mirror, serve, env, bindir, good_mirror, gpghome,
+                                                installed_090):
+    before = _install_090(bindir, installed_090)
     damage, extra = FAULTS[fault]
     expected = EXPECTED.get(fault)
     if damage is not None:
@@ -463,8 +479,8 @@ def test_faults_fail_clearly_and_change_nothing(fault, scheme, mirror, serve, en
     _assert_untouched(bindir, before, env)
 
 
-def test_truncated_download(mirror, serve, env, bindir, good_mirror):
-    before = _install_090(env, bindir, good_mirror)
+def test_truncated_download(mirror, serve, env, bindir, installed_090):
+    before = _install_090(bindir, installed_090)
     server = serve(mirror)
     server.faults['nomad_0.9.1_linux_amd64.zip'] = 'truncate'
     result = run(env, base_args(server.url, bindir, mirror))
@@ -475,8 +491,8 @@ def test_truncated_download(mirror, serve, env, bindir, good_mirror):
     _assert_untouched(bindir, before, env)
 
 
-def test_unreachable_mirror(env, bindir, good_mirror, mirror):
-    before = _install_090(env, bindir, good_mirror)
+def test_unreachable_mirror(env, bindir, installed_090, mirror):
+    before = _install_090(bindir, installed_090)
     sock = socket.socket()
     sock.bind(('127.0.0.1', 0))
     port = sock.getsockname()[1]
