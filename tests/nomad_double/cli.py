@@ -539,11 +539,23 @@ def cmd_job_stop(args):
 
 
 COMMANDS = {
-    ('version',): cmd_version, ('agent',): cmd_agent, ('server', 'members'): cmd_server_members,
-    ('node', 'status'): cmd_node_status, ('job', 'status'): cmd_job_status, ('status',): cmd_job_status,
-    ('job', 'plan'): cmd_job_plan, ('plan',): cmd_job_plan, ('job', 'run'): cmd_job_run, ('run',): cmd_job_run, ('job', 'stop'): cmd_job_stop, ('stop',): cmd_job_stop,
-    ('server-members',): cmd_server_members, ('acl', 'bootstrap'): cmd_acl_bootstrap,
-    ('acl', 'token', 'self'): cmd_acl_token_self, ('operator', 'keygen'): cmd_operator_keygen, ('node-status',): cmd_node_status,
+    ('version',): cmd_version,
+    ('agent',): cmd_agent,
+    ('server', 'members'): cmd_server_members,
+    ('server-members',): cmd_server_members,
+    ('node', 'status'): cmd_node_status,
+    ('node-status',): cmd_node_status,
+    ('job', 'status'): cmd_job_status,
+    ('status',): cmd_job_status,
+    ('job', 'plan'): cmd_job_plan,
+    ('plan',): cmd_job_plan,
+    ('job', 'run'): cmd_job_run,
+    ('run',): cmd_job_run,
+    ('job', 'stop'): cmd_job_stop,
+    ('stop',): cmd_job_stop,
+    ('acl', 'bootstrap'): cmd_acl_bootstrap,
+    ('acl', 'token', 'self'): cmd_acl_token_self,
+    ('operator', 'keygen'): cmd_operator_keygen,
 }
 
 

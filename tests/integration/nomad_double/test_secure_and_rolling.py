@@ -110,6 +110,7 @@ def test_tls_cluster_with_acl(cluster, tmp_path):
     req = urllib.request.Request(base + '/v1/acl/bootstrap', method='POST', data=b'')
     with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
         secret = json.loads(r.read().decode())['SecretID']
+
     def three_nodes():
         st, body = get('/v1/nodes', secret)
         return st == 200 and len(body) == 3 and body
