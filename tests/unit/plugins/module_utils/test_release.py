@@ -366,3 +366,49 @@ def test_verification_leaves_no_temp_dirs(signed, tmp_path, monkeypatch):
         release.verify_signature(signed.sums_path, signed.sig_path, release.dearmor(HASHICORP_KEYS),
                                  release.find_verifier())
     assert os.listdir(str(tmp_path)) == []
+
+
+def _gpg(home, *args):
+    return subprocess.run(['gpg', '--homedir', home, '--batch', '--no-tty', '--quiet', '--pinentry-mode', 'loopback',
+                           '--passphrase', ''] + list(args),
+                          check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+
+
+@pytest.fixture
+def gpg_home(tmp_path):
+    home = tmp_path / 'home'
+    home.mkdir(mode=0o700)
+    yield str(home)
+    stop_agent(str(home))
+
+
+@needs_gpg
+@pytest.mark.parametrize('kind', VERIFIERS)
+def test_signature_made_before_the_key_expired_still_verifies(gpg_home, tmp_path, kind):
+    """As gpg itself holds: old releases stay verifiable after their key expires."""
+    data = tmp_path / 'SUMS'
+    data.write_text('a' * 64 + '  f.zip\n')
+    _gpg(gpg_home, '--faked-system-time', '20200101T000000', '--quick-gen-key', 'Old <old@example.invalid>',
+         'ed25519', 'sign', '1y')
+    _gpg(gpg_home, '--faked-system-time', '20200601T000000', '--detach-sign', '-o', str(data) + '.sig', str(data))
+    keys = release.dearmor(_gpg(gpg_home, '--armor', '--export').decode())
+    assert release.verify_signature(str(data), str(data) + '.sig', keys, (kind, shutil.which(kind)))
+
+
+@needs_gpg
+@pytest.mark.parametrize('kind', VERIFIERS)
+def test_signature_by_a_revoked_key_is_refused(gpg_home, tmp_path, kind):
+    data = tmp_path / 'SUMS'
+    data.write_text('a' * 64 + '  f.zip\n')
+    _gpg(gpg_home, '--quick-gen-key', 'Gone <gone@example.invalid>', 'ed25519', 'sign', 'never')
+    _gpg(gpg_home, '--detach-sign', '-o', str(data) + '.sig', str(data))
+    revocs = os.path.join(gpg_home, 'openpgp-revocs.d')
+    with open(os.path.join(revocs, os.listdir(revocs)[0])) as handle:
+        # gpg stores the certificate with its first line escaped against accidental import.
+        certificate = handle.read().replace(':-----BEGIN', '-----BEGIN')
+    cert_path = tmp_path / 'rev.asc'
+    cert_path.write_text(certificate)
+    _gpg(gpg_home, '--import', str(cert_path))
+    keys = release.dearmor(_gpg(gpg_home, '--armor', '--export').decode())
+    with pytest.raises(release.SignatureError, match='signed by a revoked key'):
+        release.verify_signature(str(data), str(data) + '.sig', keys, (kind, shutil.which(kind)))
