@@ -7,7 +7,8 @@
 air-gapped and never depends on a key server.
 
 Both keys were checked with ``gpg --show-keys`` against the fingerprints
-HashiCorp publishes at https://www.hashicorp.com/trust/security.
+HashiCorp publishes at https://www.hashicorp.com/trust/security. Only the
+2021 key is trusted by default (see ``DEFAULT_GPG_KEY``).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -144,9 +145,12 @@ GCHx/5nGBdDwoxEsXqpI3IUqPb6FDg==
 """
 
 # The key that signed releases before the rotation, including the original
-# ``nomad_0.9.1_SHA256SUMS.sig``. HashiCorp retired it in 2021; it is bundled so
-# that the plain ``.sig`` of old releases still verifies. Pass ``gpg_key`` with
-# only the 2021 key to refuse signatures made with it.
+# ``nomad_0.9.1_SHA256SUMS.sig``. Its private half was exposed in the Codecov
+# incident (HashiCorp advisory HCSEC-2021-12) and HashiCorp revoked it, so a
+# signature by it proves nothing: it is NOT trusted by default. It is kept for
+# reference and for users who knowingly pass it as gpg_key, e.g. to check an
+# old mirror offline. Every release, 0.9.1 included, also has a
+# ``.72D7468F.sig`` by the 2021 key, which is what verifies by default.
 HASHICORP_2014_FINGERPRINT = '91A6E7F85D05C65630BEF18951852D87348FFC4C'
 HASHICORP_2014_KEY = """\
 -----BEGIN PGP PUBLIC KEY BLOCK-----
@@ -183,5 +187,6 @@ qHV5VVCoEIoYVHIuFIyFu1lIcei53VD6V690rmn0bp4A5hs+kErhThvkok3c
 
 HASHICORP_FINGERPRINTS = (HASHICORP_2021_FINGERPRINT, HASHICORP_2014_FINGERPRINT)
 
-# Both keys, as one text of concatenated armored blocks (the default gpg_key).
-HASHICORP_KEYS = HASHICORP_2021_KEY + HASHICORP_2014_KEY
+# What nomad_install trusts when gpg_key is not given: the current key only.
+DEFAULT_GPG_KEY = HASHICORP_2021_KEY
+DEFAULT_GPG_FINGERPRINTS = (HASHICORP_2021_FINGERPRINT,)

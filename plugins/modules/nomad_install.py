@@ -99,9 +99,13 @@ options:
       - The public key(s) trusted to sign SHA256SUMS, as ASCII-armored text (one or more
         C(BEGIN PGP PUBLIC KEY BLOCK) sections) or as the path of a file on the target holding them
         (armored or binary).
-      - By default HashiCorp's release signing keys bundled with the collection are used
-        (C(C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F), and the pre-2021
-        C(91A6 E7F8 5D05 C656 30BE F189 5185 2D87 348F FC4C)).
+      - By default HashiCorp's current release signing key, bundled with the collection, is the only key
+        trusted (C(C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F)). It signs the
+        C(.72D7468F.sig) HashiCorp publishes for every release, old ones included.
+      - The pre-2021 key (C(91A6 E7F8 5D05 C656 30BE F189 5185 2D87 348F FC4C)), which made the plain
+        C(.sig) of old releases, is not trusted by default; HashiCorp revoked it after its private key was
+        exposed (advisory HCSEC-2021-12). A plain C(.sig) made with it fails, and the module falls back to
+        C(.72D7468F.sig).
     type: str
   validate_certs:
     description:
@@ -220,7 +224,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils import release
-from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import HASHICORP_KEYS
+from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import DEFAULT_GPG_KEY
 
 BINARY = 'nomad'
 # The record of the last verified install. A dotfile next to the binary rather
@@ -327,7 +331,7 @@ class NomadInstaller(object):
     def gpg_keys(self):
         key = self.module.params['gpg_key']
         if not key:
-            return release.dearmor(HASHICORP_KEYS, source='the bundled HashiCorp keys')
+            return release.dearmor(DEFAULT_GPG_KEY, source='the bundled HashiCorp key')
         if 'BEGIN PGP PUBLIC KEY BLOCK' in key:
             return release.dearmor(key, source='gpg_key')
         path = key

@@ -470,7 +470,7 @@ def test_faults_fail_clearly_and_change_nothing(fault, scheme, mirror, serve, en
     url = serve(mirror).url if scheme == 'http' else 'file://%s' % mirror
     args = base_args(url, bindir, mirror, **extra)
     if args.get('gpg_key', '') is None:
-        del args['gpg_key']  # the bundled HashiCorp keys, which did not sign this mirror
+        del args['gpg_key']  # the bundled HashiCorp key, which did not sign this mirror
     result = run(env, args)
     assert result.get('failed') is True, result
     missing = '404 Not Found' if scheme == 'http' else 'no such file'

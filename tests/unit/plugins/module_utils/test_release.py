@@ -16,10 +16,14 @@ import pytest
 
 from ansible_collections.nomadops.nomad.plugins.module_utils import release
 from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import (
+    DEFAULT_GPG_KEY,
     HASHICORP_2014_FINGERPRINT,
+    HASHICORP_2014_KEY,
     HASHICORP_2021_FINGERPRINT,
-    HASHICORP_KEYS,
+    HASHICORP_2021_KEY,
 )
+
+HASHICORP_KEYS = HASHICORP_2021_KEY + HASHICORP_2014_KEY
 from tests.support.release_mirror import build_mirror, sign, stop_agent, write_sums
 
 HAVE_GPG = shutil.which('gpg') is not None
@@ -256,20 +260,38 @@ def test_http_without_requests_is_a_missing_library(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------- keys
 
-def test_bundled_keys_dearmor_into_both_hashicorp_keys(tmp_path):
-    packets = release.dearmor(HASHICORP_KEYS)
+def _primary_fingerprints(armored, tmp_path):
+    packets = release.dearmor(armored)
     assert packets[:1] in (b'\x99', b'\xc6')  # a public-key packet
     if not HAVE_GPG:
         pytest.skip('gpg is not installed')
     home = tmp_path / 'home'
-    home.mkdir(mode=0o700)
+    home.mkdir(mode=0o700, exist_ok=True)
     keyring = tmp_path / 'k.gpg'
     keyring.write_bytes(packets)
     out = subprocess.run(['gpg', '--homedir', str(home), '--with-colons', '--show-keys', str(keyring)],
                          check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout.decode()
-    fprs = [line.split(':')[9] for line in out.splitlines() if line.startswith('fpr:')]
-    assert HASHICORP_2021_FINGERPRINT in fprs
-    assert HASHICORP_2014_FINGERPRINT in fprs
+    primaries, take = [], False
+    for line in out.splitlines():
+        if line.startswith('pub:'):
+            take = True
+        elif line.startswith('fpr:') and take:
+            primaries.append(line.split(':')[9])
+            take = False
+        elif line.startswith('sub:'):
+            take = False
+    return primaries
+
+
+def test_bundled_keys_have_hashicorps_published_fingerprints(tmp_path):
+    assert _primary_fingerprints(HASHICORP_2021_KEY, tmp_path) == [HASHICORP_2021_FINGERPRINT]
+    assert _primary_fingerprints(HASHICORP_2014_KEY, tmp_path) == [HASHICORP_2014_FINGERPRINT]
+
+
+def test_only_the_current_key_is_trusted_by_default(tmp_path):
+    # The 2014 key's private half was exposed (HCSEC-2021-12); trusting it by
+    # default would let anyone holding it sign a SHA256SUMS we accept.
+    assert _primary_fingerprints(DEFAULT_GPG_KEY, tmp_path) == ['C874011F0AB405110D02105534365D9472D7468F']
 
 
 def test_damaged_armor_is_caught_by_its_checksum():
