@@ -1024,7 +1024,8 @@ class Server(object):
             if not node or node['SecretID'] != secret:
                 raise APIError(403, 'node secret ID does not match')
             out = [a for a in self.state['allocs'].values() if a['NodeID'] == node_id]
-            return out, self.table_index('allocs')
+            # Never 0, so that the client's next query blocks instead of spinning.
+            return out, max(1, self.table_index('allocs'))
         return self.wait_for(index, wait, compute)
 
     # ------------------------------------------------------------------ derived views
