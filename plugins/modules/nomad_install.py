@@ -282,7 +282,12 @@ class NomadInstaller(object):
     def installed_version(self):
         if not os.path.isfile(self.path) or not os.access(self.path, os.X_OK):
             return None
-        rc, out, err = self.module.run_command([self.path, 'version'])
+        try:
+            # A binary for another arch or a damaged file must not fail the
+            # task: it is exactly what an install should replace.
+            rc, out, dummy = self.module.run_command([self.path, 'version'], handle_exceptions=False)
+        except (OSError, IOError):
+            return None
         if rc != 0:
             return None
         return release.parse_nomad_version(out)

@@ -555,3 +555,13 @@ def test_plain_sig_by_an_untrusted_key_falls_back_to_the_new_style_name(mirror, 
     assert result['signed_by'] == fingerprint
     assert server.log[1:3] == ['/nomad/0.9.1/nomad_0.9.1_SHA256SUMS.sig',
                                '/nomad/0.9.1/nomad_0.9.1_SHA256SUMS.72D7468F.sig']
+
+
+def test_broken_binary_in_place_is_replaced(mirror, env, bindir, good_mirror):
+    # Not a script and not an ELF file: running it fails with "Exec format error".
+    (bindir / 'nomad').write_bytes(b'\x00\x01garbage' * 100)
+    os.chmod(str(bindir / 'nomad'), 0o755)
+    result = run(env, base_args('file://%s' % mirror, bindir, mirror))
+    assert result['changed'] is True, result.get('msg')
+    assert result['previous_version'] is None
+    assert sha256(str(bindir / 'nomad')) == good_mirror['0.9.1'].binary_sha256
