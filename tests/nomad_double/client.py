@@ -4,6 +4,7 @@
 and a raw_exec task runner that really starts and stops processes."""
 
 import copy
+import json
 import os
 import platform
 import re
@@ -183,6 +184,7 @@ class Client(object):
         return n
 
     def start(self):
+        self.save_state()
         threading.Thread(target=self._register_loop, daemon=True).start()
         threading.Thread(target=self._alloc_loop, daemon=True).start()
 
@@ -255,9 +257,19 @@ class Client(object):
                     return
                 runner = AllocRunner(self, alloc)
                 self.runners[alloc['ID']] = runner
-                runner.start()
-                return
+                created = True
+            else:
+                created = False
+        if created:
+            runner.start()
+            self.save_state()
+            return
         runner.update(alloc)
+
+    def save_state(self):
+        with self.lock:
+            data = {'allocs': sorted(self.runners)}
+        write_file(os.path.join(self.dir, 'state.db'), json.dumps(data), 0o600)
 
     def report(self, update):
         for _attempt in range(10):

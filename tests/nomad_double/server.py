@@ -59,9 +59,11 @@ class Server(object):
         if not self.server_id:
             self.server_id = new_id()
             write_file(os.path.join(self.dir, 'node-id'), self.server_id, 0o600)
-        saved = read_file(os.path.join(self.dir, 'state.json'))
-        self.state = json.loads(saved) if saved else empty_state()
-        raft = json.loads(read_file(os.path.join(self.dir, 'raft', 'peers.json')) or '{}')
+        # Same file names as Nomad's data_dir (raft.db, peers.info, serf/snapshot),
+        # but the double's own JSON inside.  peers.json is left alone: in Nomad
+        # it is the operator's outage-recovery file.
+        raft = json.loads(read_file(os.path.join(self.dir, 'raft', 'raft.db')) or '{}')
+        self.state = raft.get('state') or empty_state()
         self.bootstrapped = bool(raft.get('bootstrapped'))
         self.peers = set(raft.get('peers') or [])
         self.term = int(raft.get('term') or 0)
@@ -98,11 +100,15 @@ class Server(object):
 
     def persist(self):
         with self.lock:
-            data = json.dumps(self.state)
-            raft = json.dumps({'bootstrapped': self.bootstrapped, 'peers': sorted(self.peers), 'term': self.term})
+            raft = json.dumps({'bootstrapped': self.bootstrapped, 'peers': sorted(self.peers), 'term': self.term,
+                               'state': self.state})
+            serf = ''.join('%s %s:%d\n' % (n, m['Addr'], m['Port']) for n, m in sorted(self.members.items()))
             self.dirty = False
-        write_file(os.path.join(self.dir, 'state.json'), data)
-        write_file(os.path.join(self.dir, 'raft', 'peers.json'), raft)
+        write_file(os.path.join(self.dir, 'raft', 'raft.db'), raft)
+        write_file(os.path.join(self.dir, 'serf', 'snapshot'), serf, 0o644)
+        info = os.path.join(self.dir, 'raft', 'peers.info')
+        if not os.path.exists(info):
+            write_file(info, 'Written by the Nomad test double; its raft state is in raft.db (JSON).\n', 0o755)
 
     def _persist_loop(self):
         while not self.stopping:
