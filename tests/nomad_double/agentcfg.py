@@ -4,6 +4,7 @@
 agent_config and hcl modules), then the checks and address normalization
 ``nomad agent`` does before it starts, with Nomad 0.9.1's messages."""
 
+import json
 import os
 import re
 import socket
@@ -81,10 +82,16 @@ class Settings(object):
         ports = cfg.get('ports') or {}
         self.ports = {'http': int(ports.get('http') or 4646), 'rpc': int(ports.get('rpc') or 4647),
                       'serf': int(ports.get('serf') or 4648)}
-        self.bind_addr = cfg.get('bind_addr') or '0.0.0.0'
+        self.bind_addr = ip_template(cfg.get('bind_addr') or '0.0.0.0', 'Bind address resolution failed')
         addrs = cfg.get('addresses') or {}
-        self.addresses = dict((k, addrs.get(k) or self.bind_addr) for k in ('http', 'rpc', 'serf'))
-        adv = cfg.get('advertise') or {}
+        self.addresses = {}
+        for k in ('http', 'rpc', 'serf'):
+            self.addresses[k] = ip_template(addrs.get(k), 'Failed to parse %s address' % k.upper().replace(
+                'SERF', 'Serf')) or self.bind_addr
+        adv = dict(cfg.get('advertise') or {})
+        for k in ('http', 'rpc', 'serf'):
+            if adv.get(k):
+                adv[k] = ip_template(adv[k], 'Failed to parse %s advertise address' % k.upper())
         self.adv = {}
         self.adv['http'] = self._advertise(adv.get('http'), 'http', 'Failed to parse HTTP advertise address (%s, %s, %d, false)'
                                            % (adv.get('http') or '', self.addresses['http'], self.ports['http']))
@@ -168,6 +175,26 @@ class Settings(object):
             raise StartupError('Error starting agent: client setup failed: fingerprinting failed: '
                                'No default interface found')
         return dev, interface_ipv4(dev)
+
+
+_TEMPLATE = re.compile(r'^\{\{\s*(GetInterfaceIP\s+"([^"]+)"|GetPrivateIP|GetAllInterfaces[^}]*)\s*\}\}$')
+
+
+def ip_template(value, what):
+    """The go-sockaddr templates agents commonly use: GetInterfaceIP "eth0", GetPrivateIP."""
+    if not value or '{{' not in value:
+        return value
+    m = _TEMPLATE.match(value.strip())
+    if m and m.group(2):
+        ip = interface_ipv4(m.group(2))
+    elif m and m.group(1) == 'GetPrivateIP':
+        ip = private_ipv4()
+    else:
+        raise StartupError('%s: Unable to parse address template %s: the test double only knows '
+                           'GetInterfaceIP and GetPrivateIP' % (what, json.dumps(value)))
+    if not ip:
+        raise StartupError('%s: No addresses found, please configure one.' % what)
+    return ip
 
 
 def default_route_interface():
