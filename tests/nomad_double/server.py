@@ -394,6 +394,9 @@ class Server(object):
             self.heartbeats[nid] = time.monotonic()
             if not cur or was_down:
                 self._unblock_evals()
+                for job in list(self.state['jobs'].values()):
+                    if job['Type'] == 'system' and not job['Stop']:
+                        self._create_eval(job, 'node-update', node_id=nid)
             return idx
 
     def _node_event(self, msg):
@@ -670,6 +673,8 @@ class Server(object):
                 res['updates'][tg['Name']] = self._counts(stop=len([a for a in live if a['TaskGroup'] == tg['Name']]))
                 res['queued'][tg['Name']] = 0
             return res
+        if want['Type'] == 'system':
+            return self._reconcile_system(job, want, live, commit, eval_id, plan_job, res)
         deployment = None
         for tg in want['TaskGroups']:
             name = tg['Name']
@@ -679,37 +684,14 @@ class Server(object):
             counts = self._counts()
             keep = []
             for a in mine:
-                same_spec = job is not None and a['JobVersion'] == job['Version'] and plan_job is None
-                if plan_job is not None and job is not None:
-                    same_spec = jobsmod.spec(plan_job) == jobsmod.spec(job) and a['JobVersion'] == job['Version']
                 if len(keep) >= tg['Count']:
                     counts['Stop'] += 1
                     res['stopped'].append(a['ID'])
                     if commit:
                         self._stop_alloc(a, 'alloc not needed due to job update')
                     continue
-                if same_spec:
-                    counts['Ignore'] += 1
+                if self._update_one(a, job, want, tg, plan_job, commit, eval_id, counts, res):
                     keep.append(a)
-                    continue
-                old_tg = next((g for g in a['Job']['TaskGroups'] if g['Name'] == name), None)
-                if old_tg is not None and jobsmod.tasks_spec(old_tg) == jobsmod.tasks_spec(tg):
-                    counts['InPlaceUpdate'] += 1
-                    keep.append(a)
-                    if commit:
-                        aidx = self.bump('allocs')
-                        a['Job'] = copy.deepcopy(want)
-                        a['JobVersion'] = want['Version']
-                        a['ModifyIndex'] = aidx
-                        a['AllocModifyIndex'] = aidx
-                        a['ModifyTime'] = now_ns()
-                        a['EvalID'] = eval_id
-                        res['modified'].append(a['ID'])
-                else:
-                    counts['DestructiveUpdate'] += 1
-                    res['stopped'].append(a['ID'])
-                    if commit:
-                        self._stop_alloc(a, 'alloc is being updated due to job update')
             missing = tg['Count'] - len(keep) - counts['DestructiveUpdate'] - len(done)
             if missing < 0:
                 missing = 0
@@ -742,6 +724,66 @@ class Server(object):
             res['deployment_id'] = deployment['ID']
         return res
 
+    def _update_one(self, a, job, want, tg, plan_job, commit, eval_id, counts, res):
+        """Ignore, update in place, or stop for replacement; True if the alloc stays."""
+        same_spec = job is not None and a['JobVersion'] == job['Version'] and plan_job is None
+        if plan_job is not None and job is not None:
+            same_spec = jobsmod.spec(plan_job) == jobsmod.spec(job) and a['JobVersion'] == job['Version']
+        if same_spec:
+            counts['Ignore'] += 1
+            return True
+        old_tg = next((g for g in a['Job']['TaskGroups'] if g['Name'] == tg['Name']), None)
+        if old_tg is not None and jobsmod.tasks_spec(old_tg) == jobsmod.tasks_spec(tg):
+            counts['InPlaceUpdate'] += 1
+            if commit:
+                aidx = self.bump('allocs')
+                a['Job'] = copy.deepcopy(want)
+                a['JobVersion'] = want['Version']
+                a['ModifyIndex'] = aidx
+                a['AllocModifyIndex'] = aidx
+                a['ModifyTime'] = now_ns()
+                a['EvalID'] = eval_id
+                res['modified'].append(a['ID'])
+            return True
+        counts['DestructiveUpdate'] += 1
+        res['stopped'].append(a['ID'])
+        if commit:
+            self._stop_alloc(a, 'alloc is being updated due to job update')
+        return False
+
+    def _reconcile_system(self, job, want, live, commit, eval_id, plan_job, res):
+        """System jobs: one allocation per feasible ready node, whatever the count."""
+        ready = [n for n in self.ready_nodes() if n['Datacenter'] in want['Datacenters']]
+        for tg in want['TaskGroups']:
+            counts = self._counts()
+            on = set()
+            for a in sorted((a for a in live if a['TaskGroup'] == tg['Name']), key=lambda a: a['CreateIndex']):
+                node = self.state['nodes'].get(a['NodeID'])
+                fits = node is not None and node['Status'] == 'ready' and a['NodeID'] not in on and \
+                    self._select_node(want, tg, only=node, check_ports=False)[0] is not None
+                if not fits:
+                    counts['Stop'] += 1
+                    res['stopped'].append(a['ID'])
+                    if commit:
+                        self._stop_alloc(a, 'alloc not needed as node is tainted')
+                    continue
+                if self._update_one(a, job, want, tg, plan_job, commit, eval_id, counts, res):
+                    on.add(a['NodeID'])
+            names = set(a['Name'] for a in live if a['TaskGroup'] == tg['Name'])
+            for node in ready:
+                if node['ID'] in on:
+                    continue
+                chosen, metric = self._select_node(want, tg, only=node)
+                if chosen is None:
+                    continue
+                counts['Place'] += 1
+                if commit:
+                    res['created'].append(self._new_alloc(want, tg, chosen, eval_id, names, metric, None)['ID'])
+            counts['Place'] -= min(counts['Place'], counts['DestructiveUpdate'])
+            res['updates'][tg['Name']] = counts
+            res['queued'][tg['Name']] = 0
+        return res
+
     def _counts(self, **kw):
         c = {'Canary': 0, 'DestructiveUpdate': 0, 'Ignore': 0, 'InPlaceUpdate': 0, 'Migrate': 0, 'Place': 0,
              'Preemptions': 0, 'Stop': 0}
@@ -756,7 +798,7 @@ class Server(object):
         a['AllocModifyIndex'] = idx
         a['ModifyTime'] = now_ns()
 
-    def _select_node(self, job, tg):
+    def _select_node(self, job, tg, only=None, check_ports=True):
         """Feasibility checks in Nomad's order, then spread by job allocations."""
         metric = template('alloc_metric')
         for key in ('ClassExhausted', 'ClassFiltered', 'ConstraintFiltered', 'DimensionExhausted',
@@ -770,6 +812,8 @@ class Server(object):
             avail[dc] = len([n for n in ready if n['Datacenter'] == dc])
         metric['NodesAvailable'] = avail
         nodes = [n for n in ready if n['Datacenter'] in job['Datacenters']]
+        if only is not None:
+            nodes = [n for n in nodes if n['ID'] == only['ID']]
         drivers = set(t['Driver'] for t in tg['Tasks'])
         constraints = list(job.get('Constraints') or []) + list(tg.get('Constraints') or [])
         for t in tg['Tasks']:
@@ -792,7 +836,7 @@ class Server(object):
                 key = key.strip()
                 metric['ConstraintFiltered'][key] = metric['ConstraintFiltered'].get(key, 0) + 1
                 continue
-            if not self._ports_fit(n, tg):
+            if check_ports and not self._ports_fit(n, tg):
                 metric['NodesExhausted'] += 1
                 metric['DimensionExhausted'] = metric['DimensionExhausted'] or {}
                 metric['DimensionExhausted']['network: reserved port collision'] = \

@@ -251,3 +251,21 @@ def test_missing_drivers_block_the_eval(cluster):
         st, _h, job_now = s.get('/v1/job/%s' % job['ID'])
         assert job_now['Status'] == 'pending'
         assert s.get('/v1/job/%s/allocations' % job['ID'])[2] == []
+
+
+def test_system_job_runs_once_per_node(cluster):
+    agents = start_three(cluster)
+    a = agents[0]
+    wait_until(lambda: len(ready_nodes(a)) == 3, 30, what='3 ready nodes')
+    job = httpecho_job(count=1, job_id='everywhere')
+    job['Type'] = 'system'
+    st, _h, reg = http('POST', a.addr + '/v1/jobs', {'Job': job})
+    assert st == 200
+
+    def placed():
+        allocs = [x for x in a.get('/v1/job/everywhere/allocations')[2] if x['ClientStatus'] == 'running']
+        return len(allocs) == 3 and allocs
+    allocs = wait_until(placed, 30, what='one running alloc per node')
+    assert sorted(x['NodeID'] for x in allocs) == sorted(n['ID'] for n in ready_nodes(a))
+    st, _h, plan = http('POST', a.addr + '/v1/job/everywhere/plan', {'Job': job, 'Diff': True})
+    assert plan['Diff']['Type'] == 'None' and plan['Annotations']['DesiredTGUpdates']['web']['Ignore'] == 3
