@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Time playbooks/cluster.yml on local podman hosts, and print the figures.
+
+Scenario cluster3 (three hosts, each server and client, as molecule/default):
+  cold converge   fresh hosts (created and prepared untimed) to a ready cluster
+  time to ready   from the first agent's start (systemd's timestamp) to the end of
+                  the converge, whose last task is the readiness gate; and how long
+                  that gate itself waited
+  re-run          the same playbook again (must change nothing)
+Scenario cluster13 (three server+client hosts plus ten client-only hosts):
+  cold converge and time to ready.
+
+Each step is one `tests/hosts/molecule.sh` run (it holds the podman lock), so
+the figures include molecule's own start-up of a few seconds. The scenarios
+live in bench/molecule/ and are found through MOLECULE_GLOB: `make test`,
+which looks in molecule/, never runs them.
+
+    python bench/cluster.py [--only cluster3|cluster13] [--keep]
+"""
+
+import argparse
+import datetime
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MOLECULE = os.path.join(ROOT, 'tests', 'hosts', 'molecule.sh')
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
+
+
+def molecule(action, scenario, log):
+    env = dict(os.environ, MOLECULE_GLOB='bench/molecule/*/molecule.yml', PY_COLORS='0', ANSIBLE_FORCE_COLOR='0')
+    start = time.monotonic()
+    proc = subprocess.run([MOLECULE, action, '-s', scenario], cwd=ROOT, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.monotonic() - start
+    out = ANSI.sub('', proc.stdout.decode('utf-8', 'replace'))
+    with open(log, 'a') as handle:
+        handle.write('==== molecule %s -s %s (rc %d, %.1f s)\n%s\n' % (action, scenario, proc.returncode, elapsed, out))
+    if proc.returncode != 0:
+        sys.exit('molecule %s -s %s failed (rc %d); see %s' % (action, scenario, proc.returncode, log))
+    return elapsed, out
+
+
+def recap(out):
+    """Per-host changed counts of the last playbook in molecule's output."""
+    counts = {}
+    for host, changed in re.findall(r'^\s*[│|]?\s*([\w.-]+)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M):
+        counts[host] = int(changed)
+    return counts
+
+
+def waited(out):
+    found = re.findall(r'"waited":\s*"?([0-9.]+)', out)
+    return float(found[-1]) if found else None
+
+
+def first_start(hosts):
+    """Earliest wall-clock start of the nomad unit among hosts (1 s resolution)."""
+    stamps = []
+    for host in hosts:
+        out = subprocess.run(
+            ['bash', '-c', '. tests/hosts/env.sh && podman exec "$0" systemctl show nomad -p ExecMainStartTimestamp --value',
+             host], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+        if out:
+            stamp = datetime.datetime.strptime(out.split(' ', 1)[1], '%Y-%m-%d %H:%M:%S %Z')
+            stamps.append(stamp.replace(tzinfo=datetime.timezone.utc).timestamp())
+    return min(stamps) if stamps else None
+
+
+def run(scenario, keep, log):
+    print('%s:' % scenario)
+    molecule('destroy', scenario, log)
+    molecule('create', scenario, log)  # create + prepare (mirror copied in): not timed
+    cold, out = molecule('converge', scenario, log)
+    ended = time.time()
+    changed = recap(out)
+    print('  cold converge      %6.1f s   changed tasks: %d over %d hosts'
+          % (cold, sum(changed.values()), len(changed)))
+    started = first_start([h for h in changed if h != 'localhost'])
+    gate = waited(out)
+    print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
+          % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
+    if scenario == 'cluster3':
+        again, out = molecule('converge', scenario, log)
+        changed = recap(out)
+        print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
+    if not keep:
+        molecule('destroy', scenario, log)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--only', choices=['cluster3', 'cluster13'])
+    parser.add_argument('--keep', action='store_true', help='leave the containers up')
+    parser.add_argument('--log', default=os.path.join(ROOT, '.cache', 'bench-cluster.log'))
+    args = parser.parse_args()
+    os.makedirs(os.path.dirname(args.log), exist_ok=True)
+    open(args.log, 'w').close()
+    print('full molecule output: %s' % args.log)
+    for scenario in ('cluster3', 'cluster13'):
+        if args.only in (None, scenario):
+            run(scenario, args.keep, args.log)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
