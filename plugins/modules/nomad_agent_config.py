@@ -23,7 +23,7 @@ description:
     never restarted with a configuration it would refuse (Nomad 0.9.1 has no C(nomad config validate)).
   - Runs on the managed host with the Python standard library only.
 author:
-  - nomadops maintainers
+  - nomadops maintainers (@nomadops)
 options:
   path:
     description:
@@ -75,7 +75,9 @@ attributes:
     support: full
     description: Shows the file's text before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the managed host, with the Python standard library only.
 seealso:
   - name: Nomad agent configuration
     description: The keys Nomad 0.9 accepts.
