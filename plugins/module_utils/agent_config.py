@@ -477,6 +477,43 @@ def merge(a, b, path=''):
     return result
 
 
+def _truthy(value):
+    if isinstance(value, str):
+        return value.lower() in ('1', 't', 'true')
+    return bool(value)
+
+
+def check_merged(config):
+    """The checks ``nomad agent`` makes on the merged config before it starts.
+
+    Raises AgentConfigError whose message is what Nomad 0.9.1 prints (after
+    ``==> ``).  Address checks that need the host's interfaces are not made here.
+    """
+    server = _as_block(config.get('server') or {})
+    client = _as_block(config.get('client') or {})
+    if not (_truthy(server.get('enabled')) or _truthy(client.get('enabled'))):
+        raise AgentConfigError('Must specify either server, client or dev mode for the agent.', key='server.enabled')
+    key = server.get('encrypt')
+    if key:
+        try:
+            check_encrypt_key(key)
+        except ValueError as e:
+            raise AgentConfigError('Invalid encryption key: %s' % e, key='server.encrypt')
+    data_dir = config.get('data_dir') or ''
+    plugin_dir = config.get('plugin_dir') or (os.path.join(data_dir, 'plugins') if data_dir else '')
+    for name, key_path, value in (('data-dir', 'data_dir', data_dir), ('plugin-dir', 'plugin_dir', plugin_dir),
+                                  ('alloc-dir', 'client.alloc_dir', client.get('alloc_dir')),
+                                  ('state-dir', 'client.state_dir', client.get('state_dir'))):
+        if value and not os.path.isabs(value):
+            raise AgentConfigError('%s must be given as an absolute path: got %s' % (name, value), key=key_path)
+    if _truthy(server.get('enabled')) and not data_dir:
+        raise AgentConfigError('Must specify data directory', key='data_dir')
+    if _truthy(client.get('enabled')) and not data_dir and not (client.get('alloc_dir') and client.get('state_dir')):
+        raise AgentConfigError('Must specify the state, alloc dir, and plugin dir if data-dir is omitted.',
+                               key='data_dir')
+    return True
+
+
 def nomad_load_error(path, err):
     """The line ``nomad agent`` prints (after ``==> ``) for a config that fails to load."""
     if err.filename is None:

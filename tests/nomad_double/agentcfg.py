@@ -136,25 +136,12 @@ class Settings(object):
         return ip, port
 
     def _validate(self):
-        if not (self.server_enabled or self.client_enabled):
-            raise StartupError('Must specify either server, client or dev mode for the agent.')
+        try:
+            agent_config.check_merged(self.cfg)
+        except agent_config.AgentConfigError as e:
+            raise StartupError(e.message)
         key = self.cfg['server'].get('encrypt')
-        self.encrypt_key = None
-        if key:
-            try:
-                self.encrypt_key = agent_config.check_encrypt_key(key)
-            except ValueError as e:
-                raise StartupError('Invalid encryption key: %s' % e)
-        cl = self.cfg['client']
-        plugin_dir = self.cfg.get('plugin_dir') or (os.path.join(self.data_dir, 'plugins') if self.data_dir else '')
-        for name, d in (('data-dir', self.data_dir), ('plugin-dir', plugin_dir), ('alloc-dir', cl.get('alloc_dir')),
-                        ('state-dir', cl.get('state_dir'))):
-            if d and not os.path.isabs(d):
-                raise StartupError('%s must be given as an absolute path: got %s' % (name, d))
-        if self.server_enabled and not self.data_dir:
-            raise StartupError('Must specify data directory')
-        if self.client_enabled and not self.data_dir and not (cl.get('alloc_dir') and cl.get('state_dir')):
-            raise StartupError('Must specify the state, alloc dir, and plugin dir if data-dir is omitted.')
+        self.encrypt_key = agent_config.check_encrypt_key(key) if key else None
 
     def keyring_check(self):
         """Run at start, after the banner, like Nomad's setupKeyrings."""

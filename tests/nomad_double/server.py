@@ -494,6 +494,7 @@ class Server(object):
             stored = self.state['jobs'][job['ID']]
             if stored.get('Periodic') and stored['Periodic'].get('Enabled') or stored.get('ParameterizedJob'):
                 self.state['tables']['periodic_launch'] = idx
+                self._update_job_status(stored['ID'])
                 return {'EvalCreateIndex': 0, 'EvalID': '', 'Index': 0, 'JobModifyIndex': stored['JobModifyIndex'],
                         'KnownLeader': False, 'LastContact': 0, 'Warnings': ''}, 0
             ev = self._create_eval(stored, 'job-register')

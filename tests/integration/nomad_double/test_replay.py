@@ -21,8 +21,9 @@ What is compared, for every exchange:
     maps, event details, ...) only have their common keys compared.
 
 GET requests are repeated for up to 20 s until the status fields
-(``Status``, ``ClientStatus``, ``DesiredStatus``) and list lengths agree with
-the recording, since the recording was made once the cluster had settled.
+(``Status``, ``ClientStatus``, ``DesiredStatus``, whether ``DeploymentStatus``
+is set) and list lengths agree with the recording, since the recording was
+made once the cluster had settled; never reaching that state is a failure.
 """
 
 import json
@@ -146,9 +147,25 @@ class Translator(object):
                 if k.endswith('Index') and isinstance(rec[k], int) and isinstance(got[k], int):
                     self.indexes.setdefault(rec[k], got[k])
                 self.learn(rec[k], got[k])
-        elif isinstance(rec, list) and isinstance(got, list) and len(rec) == len(got):
-            for a, b in zip(rec, got):
+        elif isinstance(rec, list) and isinstance(got, list):
+            for a, b in self._pairs(rec, got):
                 self.learn(a, b)
+
+    @staticmethod
+    def _pairs(rec, got):
+        """Pair list items by Name when they have unique names (nodes, allocs), else by position."""
+        def names(items):
+            if all(isinstance(x, dict) and isinstance(x.get('Name'), str) for x in items):
+                keys = [x['Name'] for x in items]
+                if len(set(keys)) == len(keys):
+                    return dict(zip(keys, items))
+            return None
+        nr, ng = names(rec), names(got)
+        if nr is not None and ng is not None:
+            return [(nr[k], ng[k]) for k in nr if k in ng]
+        if len(rec) == len(got):
+            return list(zip(rec, got))
+        return []
 
     def text(self, s):
         return UUID.sub(lambda m: self.ids.get(m.group(0), m.group(0)), s)
@@ -323,6 +340,7 @@ def test_replay(scenario, fn):
     req = rec['request']
     resp = rec['response']
     tr = scn['tr']
+    settle_problem = None
     if fn.startswith('080'):
         got = blocking_woken_by_stop(scn, rec, agent)
     elif req['method'] == 'GET' and resp['status'] == 200:
@@ -330,7 +348,11 @@ def test_replay(scenario, fn):
         deadline = time.monotonic() + 20
         while True:
             got = send(scn, fn, rec, agent)
-            if got[0] == 200 and settle_signature(got[2]) == want or time.monotonic() > deadline:
+            if got[0] == 200 and settle_signature(got[2]) == want:
+                break
+            if time.monotonic() > deadline:
+                settle_problem = 'never reached the recorded state %r (double: %r)' % (
+                    want, settle_signature(got[2]) if got[0] == 200 else got[0])
                 break
             time.sleep(0.3)
     else:
@@ -346,7 +368,7 @@ def test_replay(scenario, fn):
                 tr.indexes.setdefault(int(resp['headers'][h]), int(headers[h]))
             except ValueError:
                 pass
-    problems = []
+    problems = [settle_problem] if settle_problem else []
     if status != resp['status']:
         problems.append('status: recorded %s, double %s (%r)' % (resp['status'], status, body))
     rec_ct = resp['headers'].get('Content-Type', '')

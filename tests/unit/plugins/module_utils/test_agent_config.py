@@ -111,3 +111,24 @@ def test_encrypt_key_and_durations():
     assert ac.parse_duration('1m30s') == 90 * 10 ** 9
     with pytest.raises(ValueError):
         ac.parse_duration('10x')
+
+
+@pytest.mark.parametrize('config, message', [
+    ({'data_dir': '/opt/nomad'}, 'Must specify either server, client or dev mode for the agent.'),
+    ({'data_dir': 'relative/data', 'server': [{'enabled': True}]},
+     'data-dir must be given as an absolute path: got relative/data'),
+    ({'server': [{'enabled': True}]}, 'Must specify data directory'),
+    ({'data_dir': '/d', 'server': {'enabled': True, 'encrypt': 'not base64'}},
+     'Invalid encryption key: illegal base64 data at input byte 3'),
+    ({'data_dir': '/d', 'client': [{'enabled': True, 'alloc_dir': 'alloc'}]},
+     'alloc-dir must be given as an absolute path: got alloc'),
+])
+def test_check_merged_like_nomad_agent(config, message):
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.check_merged(config)
+    assert exc.value.message == message
+
+
+def test_check_merged_accepts_the_seed_config():
+    assert ac.check_merged({'datacenter': 'home', 'data_dir': '/opt/nomad', 'server': {'enabled': True},
+                            'client': {'enabled': True, 'servers': ['10.0.0.1:4647']}})
