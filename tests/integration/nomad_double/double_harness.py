@@ -39,8 +39,9 @@ def free_ports(n):
 
 
 def nomad_cmd():
-    """How to run the double: the built zipapp when NOMAD_DOUBLE_BIN names one, else the source."""
-    exe = os.environ.get('NOMAD_DOUBLE_BIN')
+    """What plays Nomad: a real binary (NOMAD_TEST_BINARY), the built double
+    (NOMAD_DOUBLE_BIN), else the double's source."""
+    exe = os.environ.get('NOMAD_TEST_BINARY') or os.environ.get('NOMAD_DOUBLE_BIN')
     if exe:
         return [exe]
     return [sys.executable, '-m', 'nomad_double']

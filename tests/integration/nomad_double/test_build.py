@@ -7,9 +7,12 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from double_harness import ROOT, Agent, free_ports, hcl_config, leader_of, wait_until
 
 
+@pytest.mark.skipif(bool(os.environ.get('NOMAD_TEST_BINARY')), reason='tests a real Nomad binary, not the double')
 def test_built_zipapp_runs_standalone(tmp_path):
     out = str(tmp_path / 'nomad')
     subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'nomad_double', 'build.py'), out], check=True,
