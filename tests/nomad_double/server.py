@@ -169,13 +169,15 @@ class Server(object):
             targets = set(self.join_targets)
             me = '%s:%d' % self.agent.adv_serf
             payload = self.member_info()
-            for target in sorted(targets):
-                if target == me:
-                    continue
-                try:
-                    reply = rpc_call(target, 'Serf.Ping', payload, self.agent.gossip_tls, timeout=1.0)
-                except RPCError:
-                    continue
+            replies = []
+            # In parallel, so that dead or wrong addresses cannot delay the live ones.
+            threads = [threading.Thread(target=self._ping, args=(t, payload, replies), daemon=True)
+                       for t in sorted(targets) if t != me]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(1.5)
+            for reply in list(replies):
                 with self.lock:
                     if reply['Self']['Name'] != self.name:
                         if reply['Self']['Name'] not in self.members:
@@ -190,6 +192,12 @@ class Server(object):
                     logged_join = True
             self._elect()
             time.sleep(0.5)
+
+    def _ping(self, target, payload, replies):
+        try:
+            replies.append(rpc_call(target, 'Serf.Ping', payload, self.agent.gossip_tls, timeout=1.0))
+        except RPCError:
+            pass
 
     def _elect(self):
         with self.lock:

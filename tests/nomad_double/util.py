@@ -170,6 +170,13 @@ class RPCError(Exception):
 def rpc_call(addr, method, payload, tls=None, timeout=10.0, scheme=None):
     """POST JSON to another double's rpc (or serf) port; returns the decoded reply."""
     use_tls = tls is not None and tls.rpc
+    # Fail fast on a dead peer: a long read timeout (blocking queries) must not
+    # also become a long connect timeout to an address that vanished.
+    host, port = split_addr(addr, 4647)
+    try:
+        socket.create_connection((host, port), timeout=min(timeout, 2.0)).close()
+    except OSError as e:
+        raise RPCError(0, 'dial tcp %s: %s' % (addr, e))
     if scheme is None:
         scheme = 'https' if use_tls else 'http'
     url = '%s://%s/rpc/%s' % (scheme, addr, method)
