@@ -84,10 +84,6 @@ def run_playbook(tmp_path, nomad_address):
                LEAK_TEST_NOMAD=nomad_address,
                ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                ANSIBLE_NOCOLOR='1',
-               # ansible.cfg's module_utils path would let plugins/module_utils/common.py
-               # shadow ansible.module_utils.common for builtin modules; our own
-               # modules import by FQCN and do not need it.
-               ANSIBLE_MODULE_UTILS='',
                ANSIBLE_LOCALHOST_WARNING='0',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     inventory = tmp_path / 'inventory'
