@@ -189,8 +189,8 @@ class Client(object):
         threading.Thread(target=self._alloc_loop, daemon=True).start()
 
     def stop(self):
-        self.stopping = True
         with self.lock:
+            self.stopping = True
             runners = list(self.runners.values())
         for r in runners:
             r.kill()
@@ -251,6 +251,8 @@ class Client(object):
 
     def _sync(self, alloc):
         with self.lock:
+            if self.stopping:
+                return
             runner = self.runners.get(alloc['ID'])
             if runner is None:
                 if alloc['DesiredStatus'] != 'run' or alloc['ClientStatus'] in ('complete', 'failed', 'lost'):
@@ -401,12 +403,16 @@ class AllocRunner(object):
             argv = [self.interpolate(cfg['command'], env)] + args
             logs = os.path.join(adir, 'alloc', 'logs')
             try:
-                out = open(os.path.join(logs, '%s.stdout.0' % task['Name']), 'ab')
-                errf = open(os.path.join(logs, '%s.stderr.0' % task['Name']), 'ab')
-                proc = subprocess.Popen(argv, env=env, cwd=os.path.join(adir, task['Name']), stdout=out,
-                                        stderr=errf, stdin=subprocess.DEVNULL, start_new_session=True)
-                out.close()
-                errf.close()
+                # Started under the runner's lock: kill() either sees this
+                # process or has already marked the runner done.
+                with self.lock:
+                    if self.done or self.client.stopping:
+                        return
+                    with open(os.path.join(logs, '%s.stdout.0' % task['Name']), 'ab') as out, \
+                            open(os.path.join(logs, '%s.stderr.0' % task['Name']), 'ab') as errf:
+                        proc = subprocess.Popen(argv, env=env, cwd=os.path.join(adir, task['Name']), stdout=out,
+                                                stderr=errf, stdin=subprocess.DEVNULL, start_new_session=True)
+                    self.procs[task['Name']] = proc
             except OSError as e:
                 failed = 'failed to launch command with executor: %s' % e
                 st['Events'].append(_event('Driver Failure', failed, DriverError=failed))
@@ -415,8 +421,6 @@ class AllocRunner(object):
                 continue
             log('INFO', 'client.driver_mgr.raw_exec: starting task: driver=raw_exec alloc_id=%s task=%s'
                 % (a['ID'], task['Name']))
-            with self.lock:
-                self.procs[task['Name']] = proc
             st['State'] = 'running'
             st['StartedAt'] = rfc3339()
             st['Events'].append(_event('Started', 'Task started by client'))

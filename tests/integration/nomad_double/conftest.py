@@ -16,7 +16,8 @@ from double_harness import Cluster  # noqa: E402
 def cluster(tmp_path):
     c = Cluster(str(tmp_path))
     yield c
-    c.stop_all()
+    leftovers = c.stop_all()
+    assert not leftovers, 'processes outlived their agents: %r' % leftovers
 
 
 def pytest_collection_modifyitems(config, items):

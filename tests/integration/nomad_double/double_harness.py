@@ -179,8 +179,30 @@ class Cluster(object):
         return agents
 
     def stop_all(self):
+        """Stop every agent; kill and return any process still running in our directories."""
         for a in self.agents:
             a.stop()
+        return kill_leftovers(self.workdir)
+
+
+def kill_leftovers(workdir):
+    """Tasks the agents should have stopped: processes whose cwd is under ``workdir``."""
+    left = []
+    root = os.path.realpath(workdir)
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink('/proc/%s/cwd' % pid)
+        except OSError:
+            continue
+        if cwd == root or cwd.startswith(root + os.sep):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                left.append((int(pid), cwd))
+            except OSError:
+                pass
+    return left
 
 
 def leader_of(agent):

@@ -233,6 +233,9 @@ def scenario(tmp_path_factory):
     yield state
     for a in agents.values():
         a.stop()
+    from double_harness import kill_leftovers
+    leftovers = kill_leftovers(work)
+    assert not leftovers, 'processes outlived their agents: %r' % leftovers
 
 
 def agent_for(scn, fn, rec):
