@@ -96,11 +96,10 @@ class Agent(object):
         http_ctx = s.tls.server_context(s.tls.verify_https_client) if s.http_tls else None
         rpc_ctx = s.tls.server_context(True) if s.rpc_tls else None
         self.listen(s.addresses['http'], s.ports['http'], Handler, http_ctx, api=self.api)
-        methods = ['HTTP.Forward', 'Status.Leader'] + list(LEADER_METHODS)
         if self.server:
-            methods += ['Raft.Sync']
-        self.listen(s.addresses['rpc'], s.ports['rpc'], RPCHandler, rpc_ctx, methods=methods)
-        if self.server:
+            # Like Nomad, a client-only agent listens on its HTTP port only.
+            methods = ['HTTP.Forward', 'Status.Leader', 'Raft.Sync'] + list(LEADER_METHODS)
+            self.listen(s.addresses['rpc'], s.ports['rpc'], RPCHandler, rpc_ctx, methods=methods)
             self.listen(s.addresses['serf'], s.ports['serf'], RPCHandler, rpc_ctx, methods=['Serf.Ping'])
             self.server.start()
             if self.join_addrs:
