@@ -235,7 +235,6 @@ class Server(object):
                     self.term = max(self.term, best['Term'])
                 return
             cands = alive + [self.member_info()]
-            best = max(cands, key=lambda m: (m['Index'], m['Name'] == self.name and 0 or 0, m['Name']))
             # Prefer the most up-to-date server; ties go to the greatest name so
             # every server computes the same answer.
             best = max(cands, key=lambda m: (m['Index'], m['Name']))
