@@ -15,7 +15,7 @@ from . import agentcfg
 from .client import Client
 from .http_api import API, Handler, Request
 from .server import APIError, Server
-from .util import RPCError, VERSION, log, rpc_call, template
+from .util import REVISION, RPCError, VERSION, log, rpc_call, template
 
 LEADER_METHODS = ('Node.Register', 'Node.Heartbeat', 'Node.GetAllocs', 'Node.UpdateAlloc', 'ACL.Resolve')
 
@@ -235,6 +235,8 @@ class Agent(object):
                                      'Serf': '%s:%d' % self.adv_serf if self.server else self.adv_serf[0]},
                   'Ports': {'HTTP': s.ports['http'], 'RPC': s.ports['rpc'], 'Serf': s.ports['serf']}})
         c['ACL']['Enabled'] = self.acl_enabled
+        c['Version']['Version'] = VERSION
+        c['Version']['Revision'] = REVISION
         cl = self.cfg['client']
         c['Client'].update({'Enabled': s.client_enabled, 'Servers': list(cl.get('servers') or []),
                             'NetworkInterface': s.network_interface, 'Options': dict(cl.get('options') or {}),
@@ -294,8 +296,30 @@ def banner(settings, paths):
     out.flush()
 
 
+class _Signals(object):
+    """Signals are caught from the start: one arriving while the agent starts is handled after."""
+
+    def __init__(self):
+        self.got = []
+        self.event = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def _on(self, signum, _frame):
+        self.got.append(signum)
+        self.event.set()
+
+    def next(self):
+        while not self.got:
+            self.event.wait(1.0)
+        self.event.clear()
+        return self.got.pop(0)
+
+
 def run(paths):
     """``nomad agent -config ...``; returns the exit code."""
+    signals = _Signals()
     try:
         cfg, files = agentcfg.load(paths)
         settings = agentcfg.Settings(cfg, files)
@@ -330,27 +354,12 @@ def run(paths):
            s.ports['serf'], str(s.client_enabled).lower(), s.log_level, s.region, s.datacenter,
            str(s.server_enabled).lower(), VERSION))
     sys.stdout.flush()
-    return wait_for_signal(agent)
+    return wait_for_signal(agent, signals)
 
 
-def wait_for_signal(agent):
-    got = []
-    ev = threading.Event()
-
-    def on_signal(signum, _frame):
-        got.append(signum)
-        ev.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+def wait_for_signal(agent, signals):
     while True:
-        ev.wait(1.0)
-        if not got:
-            continue
-        sig = got.pop(0)
-        if not got:
-            ev.clear()
+        sig = signals.next()
         name = {signal.SIGINT: 'interrupt', signal.SIGTERM: 'terminated', signal.SIGHUP: 'hangup'}[sig]
         sys.stdout.write('==> Caught signal: %s\n' % name)
         sys.stdout.flush()

@@ -2,12 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the double into one executable file that behaves as ``nomad``.
 
-    python tests/nomad_double/build.py OUT
+    python tests/nomad_double/build.py OUT [--version 0.9.0]
 
 OUT is a Python zipapp (``#!/usr/bin/env python3``, mode 0755) bundling the
 double and copies of the collection modules it reuses (hcl, agent_config,
 jobspec when present), so it runs on a host that has nothing but python3.
 """
+import argparse
+import json
 import os
 import shutil
 import sys
@@ -20,7 +22,8 @@ PRODUCT = ('hcl.py', 'agent_config.py', 'jobspec.py')
 MAIN = 'import sys\nfrom nomad_double.cli import main\nsys.exit(main())\n'
 
 
-def build(out):
+def build(out, version=None):
+    """Write the executable to ``out``; ``version`` changes only what it reports."""
     stage = tempfile.mkdtemp(prefix='nomad-double-')
     try:
         pkg = os.path.join(stage, 'nomad_double')
@@ -42,6 +45,9 @@ def build(out):
                 shutil.copy2(src, mu)
         with open(os.path.join(stage, '__main__.py'), 'w') as f:
             f.write(MAIN)
+        if version:
+            with open(os.path.join(pkg, 'build_info.json'), 'w') as f:
+                json.dump({'version': version, 'revision': '0' * 40}, f)
         tmp = out + '.tmp'
         zipapp.create_archive(stage, tmp, interpreter='/usr/bin/env python3', compressed=True)
         os.chmod(tmp, 0o755)
@@ -51,8 +57,13 @@ def build(out):
     return out
 
 
+def main():
+    parser = argparse.ArgumentParser(description='Build the Nomad 0.9.1 test double into one executable file.')
+    parser.add_argument('out', help='path of the executable to write')
+    parser.add_argument('--version', help='version it reports (default 0.9.1; behaviour stays 0.9.1)')
+    args = parser.parse_args()
+    print(build(args.out, args.version))
+
+
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
-        sys.stderr.write('usage: build.py OUT\n')
-        sys.exit(2)
-    print(build(sys.argv[1]))
+    main()

@@ -18,8 +18,19 @@ import urllib.error
 import urllib.request
 import uuid
 
-VERSION = '0.9.1'
-REVISION = '23c4597dbb6d1d46e020301b0f63db5cff80d3f0'
+def _build_info():
+    """build.py --version lets an upgrade test install a double that reports another version."""
+    try:
+        data = pkgutil.get_data(__package__ or 'nomad_double', 'build_info.json')
+    except OSError:
+        return {}
+    return json.loads(data.decode('utf-8')) if data else {}
+
+
+_INFO = _build_info()
+# The behaviour is always 0.9.1's; only the reported version may differ.
+VERSION = _INFO.get('version') or '0.9.1'
+REVISION = _INFO.get('revision') or '23c4597dbb6d1d46e020301b0f63db5cff80d3f0'
 ZERO_TIME = '0001-01-01T00:00:00Z'
 
 _templates = None

@@ -43,3 +43,26 @@ def test_built_zipapp_runs_standalone(tmp_path):
         proc.terminate()
         proc.wait(15)
     assert proc.returncode == 1
+
+
+@pytest.mark.skipif(bool(os.environ.get('NOMAD_TEST_BINARY')), reason='tests a real Nomad binary, not the double')
+def test_built_version_override_for_upgrade_tests(tmp_path):
+    out = str(tmp_path / 'nomad')
+    subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'nomad_double', 'build.py'), out, '--version', '0.9.0'],
+                   check=True, capture_output=True)
+    res = subprocess.run([out, 'version'], capture_output=True, text=True, check=False)
+    assert res.stdout == 'Nomad v0.9.0 (0000000000000000000000000000000000000000)\n'
+    a = Agent('old', str(tmp_path), free_ports(3))
+    a.write(hcl_config(a, '  enabled = true\n  bootstrap_expect = 1',
+                       '  enabled = true\n  servers = ["127.0.0.1:%d"]\n  network_interface = "lo"' % a.rpc))
+    proc = subprocess.Popen([out, 'agent', '-config', a.config_path], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: leader_of(a), 20, what='leader')
+        st, _h, me = a.get('/v1/agent/self')
+        assert me['config']['Version']['Version'] == '0.9.0' and me['member']['Tags']['build'] == '0.9.0'
+        nodes = wait_until(lambda: a.get('/v1/nodes')[2], 20, what='node')
+        assert nodes[0]['Version'] == '0.9.0'
+    finally:
+        proc.terminate()
+        proc.wait(15)
