@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import subprocess
+import tempfile
 
 import hcl as pyhcl
 import pytest
@@ -143,6 +144,39 @@ def test_token_file_holds_the_bootstrap_management_token(host):
     assert (code, status) == (0, "200"), body
     info = json.loads(body)
     assert info["Type"] == "management" and info["Name"] == "Bootstrap Token"
+
+
+def _ansible_playbook(playbook_text):
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("MOLECULE_INVENTORY_FILE is not set: run through molecule verify")
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+        handle.write(playbook_text)
+    try:
+        return subprocess.run(["ansible-playbook", "-i", inventory, handle.name],
+                              capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        os.unlink(handle.name)
+
+
+def test_module_without_token_fails_with_a_clear_403():
+    result = _ansible_playbook("""
+- hosts: nomad1
+  gather_facts: false
+  tasks:
+    - name: Read jobs without a token
+      nomadops.nomad.nomad_job_info:
+        address: https://127.0.0.1:4646
+        ca_cert: /etc/nomad.d/tls/ca.pem
+        client_cert: /etc/nomad.d/tls/agent.pem
+        client_key: /etc/nomad.d/tls/agent-key.pem
+      environment:
+        NOMAD_TOKEN: ""
+""")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "permission denied: a valid ACL token is required" in out, out[-3000:]
+    assert "Permission denied" in out
 
 
 # ---- once-only bootstrap, no leak, nothing changes ---------------------------------
