@@ -55,6 +55,9 @@ class ActionModule(ActionBase):
         except (tls.TLSError, secret_files.SecretFileError) as exc:
             result.update(failed=True, msg='Failed to ensure CA %s: %s' % (p['ca_cert'], exc))
             return result
+        warning = tls.ca_expiry_warning(ca['cert'], p['renew_before_days'])
+        if warning:
+            result.setdefault('warnings', []).append(warning)
         result.update(changed=ca['changed'], ca_changed=ca['changed'], cert_changed=False,
                       ca_cert=secret_files.expand(p['ca_cert']), ca_not_after=ca['not_after'])
         if not p['cert']:

@@ -291,8 +291,22 @@ def certificate_problem(cert, key, ca_cert, dns_names, ip_addresses, renew_befor
     if have != wanted:
         return 'subject alternative names differ (have %s, want %s)' % (
             ', '.join(have[0] + have[1]) or 'none', ', '.join(wanted[0] + wanted[1]))
-    if _not_after(cert) - now < datetime.timedelta(days=renew_before_days):
+    if _not_after(cert) - now < datetime.timedelta(days=renew_before_days) \
+            and _not_after(cert) < _not_after(ca_cert):
+        # A certificate that already lasts as long as its CA cannot be helped
+        # by re-issuing; ca_expiry_warning() says so instead of churning.
         return 'certificate expires %s, within %d days' % (_iso(_not_after(cert)), renew_before_days)
+    return None
+
+
+def ca_expiry_warning(ca_cert, renew_before_days, now=None):
+    """A warning when the CA itself is close to its end, else None."""
+    if ca_cert is None:
+        return None
+    now = now or _utcnow()
+    if _not_after(ca_cert) - now < datetime.timedelta(days=renew_before_days):
+        return ('the CA expires %s, within %d days; certificates cannot outlive it. Replace the CA '
+                '(every agent must then trust the new one).' % (_iso(_not_after(ca_cert)), renew_before_days))
     return None
 
 

@@ -98,6 +98,19 @@ def test_near_expiry_reissues(paths):
     assert out['changed'] and 'within 30 days' in out['reason']
 
 
+def test_certificate_capped_by_a_short_lived_ca_is_not_reissued_every_run(paths):
+    ca = tls.ensure_ca(paths['ca_cert'], paths['ca_key'], valid_days=20)
+    first = tls.ensure_certificate(ca, paths['cert'], paths['key'], 'server.global.nomad',
+                                   ['server.global.nomad'], ['127.0.0.1'])
+    assert first['changed']
+    assert load(paths['cert']).not_valid_after_utc <= load(paths['ca_cert']).not_valid_after_utc
+    again = tls.ensure_certificate(ca, paths['cert'], paths['key'], 'server.global.nomad',
+                                   ['server.global.nomad'], ['127.0.0.1'])
+    assert not again['changed']
+    assert 'the CA expires' in tls.ca_expiry_warning(ca['cert'], 30)
+    assert tls.ca_expiry_warning(ca['cert'], 10) is None
+
+
 def test_cert_from_another_ca_is_reissued(paths, tmp_path):
     issue(paths)
     other = dict(paths, ca_cert=str(tmp_path / 'o' / 'ca.pem'), ca_key=str(tmp_path / 'o' / 'ca-key.pem'))
