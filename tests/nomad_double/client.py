@@ -84,8 +84,18 @@ class Client(object):
         self.last_heartbeat = None
         self.runners = {}          # alloc id -> AllocRunner
         self.lock = threading.Lock()
+        self.save_lock = threading.Lock()
         self.stopping = False
         self.alloc_index = 0
+        # Under systemd (the seed's unit has KillMode=process) Nomad's tasks
+        # outlive the agent and are re-attached when it starts again.  Anywhere
+        # else (tests) the double stops its tasks with it, so nothing leaks.
+        self.keep_tasks = bool(os.environ.get('INVOCATION_ID'))
+        saved = read_file(os.path.join(self.dir, 'state.db'))
+        try:
+            self.adopt = (json.loads(saved) or {}).get('tasks') or {} if saved else {}
+        except ValueError:
+            self.adopt = {}
 
     def _identity(self, name):
         path = os.path.join(self.dir, name)
@@ -192,6 +202,9 @@ class Client(object):
         with self.lock:
             self.stopping = True
             runners = list(self.runners.values())
+        if self.keep_tasks:
+            self.save_state()
+            return
         for r in runners:
             r.kill()
 
@@ -256,6 +269,13 @@ class Client(object):
             runner = self.runners.get(alloc['ID'])
             if runner is None:
                 if alloc['DesiredStatus'] != 'run' or alloc['ClientStatus'] in ('complete', 'failed', 'lost'):
+                    leftover = self.adopt.pop(alloc['ID'], None)
+                    if leftover:
+                        # Stopped while the agent was down: its tasks must not live on.
+                        for name, pid in leftover.items():
+                            proc = _Adopted.find(pid, os.path.join(self.alloc_dir, alloc['ID'], name))
+                            if proc is not None:
+                                threading.Thread(target=_stop_process, args=(proc,), daemon=True).start()
                     return
                 runner = AllocRunner(self, alloc)
                 self.runners[alloc['ID']] = runner
@@ -269,9 +289,17 @@ class Client(object):
         runner.update(alloc)
 
     def save_state(self):
-        with self.lock:
-            data = {'allocs': sorted(self.runners)}
-        write_file(os.path.join(self.dir, 'state.db'), json.dumps(data), 0o600)
+        # Collect and write under one lock: a later save must never be overtaken
+        # by an earlier one that saw fewer tasks.
+        with self.save_lock, self.lock:
+            tasks = {}
+            for alloc_id, runner in self.runners.items():
+                with runner.lock:
+                    pids = dict((name, p.pid) for name, p in runner.procs.items() if p.poll() is None)
+                if pids:
+                    tasks[alloc_id] = pids
+            data = {'allocs': sorted(self.runners), 'tasks': tasks}
+            write_file(os.path.join(self.dir, 'state.db'), json.dumps(data), 0o600)
 
     def report(self, update):
         for _attempt in range(10):
@@ -286,6 +314,46 @@ class Client(object):
     def num_allocs(self):
         with self.lock:
             return len([r for r in self.runners.values() if not r.done])
+
+
+class _Adopted(object):
+    """A task process started by an earlier run of the agent (not our child)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.returncode = None
+
+    @classmethod
+    def find(cls, pid, task_dir):
+        # The pid must still run in this task's directory: pids get reused.
+        if not pid:
+            return None
+        try:
+            if os.readlink('/proc/%d/cwd' % pid) != task_dir:
+                return None
+        except OSError:
+            return None
+        return cls(pid)
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                with open('/proc/%d/stat' % self.pid) as f:
+                    gone = f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+            except OSError:
+                gone = True
+            if gone:
+                # Its exit code went to its parent, not to us.
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired('pid %d' % self.pid, timeout)
+            time.sleep(0.05)
+        return self.returncode
 
 
 def _event(kind, display, **fields):
@@ -397,6 +465,17 @@ class AllocRunner(object):
                 st['Failed'] = True
                 st['FinishedAt'] = rfc3339()
                 continue
+            adopted = _Adopted.find(self.client.adopt.get(a['ID'], {}).get(task['Name']),
+                                    os.path.join(adir, task['Name']))
+            if adopted is not None:
+                with self.lock:
+                    self.procs[task['Name']] = adopted
+                log('INFO', 'client.alloc_runner: re-attached to task: alloc_id=%s task=%s pid=%d'
+                    % (a['ID'], task['Name'], adopted.pid))
+                st['State'] = 'running'
+                st['StartedAt'] = rfc3339()
+                st['Events'].append(_event('Started', 'Task started by client'))
+                continue
             env = self.env(task)
             cfg = task.get('Config') or {}
             args = [self.interpolate(str(x), env) for x in (cfg.get('args') or [])]
@@ -424,6 +503,7 @@ class AllocRunner(object):
             st['State'] = 'running'
             st['StartedAt'] = rfc3339()
             st['Events'].append(_event('Started', 'Task started by client'))
+        self.client.save_state()
         if failed and not self.procs:
             self.done = True
             self._send('failed', 'Failed tasks', False if self.alloc['Job']['Type'] == 'service' else None)
@@ -500,18 +580,21 @@ class AllocRunner(object):
             self.done = True
             procs = list(self.procs.values())
         for p in procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGINT)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + 5
-        for p in procs:
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                p.wait()
+            _stop_process(p)
+
+
+def _stop_process(p, grace=5.0):
+    """SIGINT to the task's process group, SIGKILL after ``grace`` seconds."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGINT)
+        except OSError:
+            pass
+    try:
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()

@@ -12,11 +12,13 @@ import socket
 import ssl
 import struct
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+
 
 def _build_info():
     """build.py --version lets an upgrade test install a double that reports another version."""
@@ -75,11 +77,17 @@ def write_file(path, data, mode=0o600):
     d = os.path.dirname(path)
     if d:
         os.makedirs(d, exist_ok=True)
-    tmp = '%s.tmp%d' % (path, os.getpid())
-    with open(tmp, 'w') as f:
-        f.write(data)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    # A temp name of its own per call: several threads may save the same file.
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + '.', dir=d or '.')
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def read_file(path):

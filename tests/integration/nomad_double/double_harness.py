@@ -114,9 +114,11 @@ class Agent(object):
         with open(self.config_path, 'w') as f:
             f.write(text)
 
-    def start(self):
+    def start(self, env=None):
         log = open(self.log_path, 'ab')
-        self.proc = subprocess.Popen(nomad_cmd() + ['agent', '-config', self.config_path], env=nomad_env(),
+        e = nomad_env()
+        e.update(env or {})
+        self.proc = subprocess.Popen(nomad_cmd() + ['agent', '-config', self.config_path], env=e,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
         log.close()
         return self

@@ -3,6 +3,7 @@
 """The double forms clusters from its configs alone, runs raw_exec jobs, and
 keeps the recorded behaviours for cloned node identities and EnforceIndex."""
 
+import json
 import os
 import shutil
 import threading
@@ -269,3 +270,50 @@ def test_system_job_runs_once_per_node(cluster):
     assert sorted(x['NodeID'] for x in allocs) == sorted(n['ID'] for n in ready_nodes(a))
     st, _h, plan = http('POST', a.addr + '/v1/job/everywhere/plan', {'Job': job, 'Diff': True})
     assert plan['Diff']['Type'] == 'None' and plan['Annotations']['DesiredTGUpdates']['web']['Ignore'] == 3
+
+
+def test_tasks_outlive_the_agent_under_systemd_and_are_reattached(cluster):
+    """With the seed's unit (KillMode=process) Nomad's tasks survive an agent restart."""
+    systemd = {'INVOCATION_ID': 'f' * 32}
+    a = cluster.servers(1)[0]
+    a.start(env=systemd)
+    wait_until(lambda: len(ready_nodes(a)) == 1, 30, what='a ready node')
+    st, _h, _b = http('POST', a.addr + '/v1/jobs', {'Job': httpecho_job(count=1)})
+    assert st == 200
+
+    def running():
+        allocs = [x for x in a.get('/v1/job/httpecho/allocations')[2] if x['ClientStatus'] == 'running']
+        return allocs and allocs[0]
+    stub = wait_until(running, 30, what='a running allocation')
+    net = a.get('/v1/allocation/%s' % stub['ID'])[2]['Resources']['Networks'][0]
+    url = 'http://%s:%d/' % (net['IP'], net['DynamicPorts'][0]['Value'])
+    wait_until(lambda: urllib.request.urlopen(url, timeout=2).status == 200, 15, what=url)
+    state_db = os.path.join(a.data_dir, 'client', 'state.db')
+
+    def task_pid():
+        with open(state_db) as f:
+            return json.load(f)['tasks'].get(stub['ID'], {}).get('server')
+    pid = wait_until(task_pid, 10, what='the task pid in client/state.db')
+    assert a.stop() == 1
+    assert urllib.request.urlopen(url, timeout=2).status == 200
+    a.start(env=systemd)
+    wait_until(lambda: leader_of(a) and running(), 30, what='agent back')
+    wait_until(lambda: 're-attached to task' in a.log(), 15, what='re-attach')
+    assert task_pid() == pid and running()['ID'] == stub['ID']
+    st, _h, _b = http('DELETE', a.addr + '/v1/job/httpecho')
+
+    def gone():
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return False
+        except OSError:
+            return True
+    wait_until(gone, 15, what='task stopped with its job')
+
+    def exited():
+        try:
+            with open('/proc/%d/stat' % pid) as f:
+                return f.read().rsplit(') ', 1)[1][0] == 'Z'
+        except OSError:
+            return True
+    wait_until(exited, 10, what='the task process to exit')
