@@ -1,0 +1,114 @@
+# Copyright: the nomadops.nomad authors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A config change restarted every server, one at a time, and a leader was
+present throughout.
+
+"Throughout" is measured, not assumed. tests/poll_leader.py sampled every
+server about three times a second from before the change until now. A sample
+"has a leader" when some server names itself as the raft leader. Restarting
+the leader costs one election, which no rolling restart can avoid (Nomad
+0.9.1 cannot hand leadership over); raft's election timeout is 1 s and a
+follower waits 1-2 s without heartbeats before it stands, so the claim is:
+no stretch without a self-acknowledged leader longer than MAX_GAP seconds,
+with samples never further apart than MAX_SAMPLE_SPACING (else the log could
+hide a gap). And since a server that is down cannot answer, "one at a time"
+means: no sample in which fewer than two of the three servers answered.
+"""
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+HOSTS = ["nomad1", "nomad2", "nomad3"]
+MAX_GAP = 5.0
+MAX_SAMPLE_SPACING = 2.5
+
+
+def _ephemeral(name):
+    base = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if not base:
+        pytest.skip("MOLECULE_EPHEMERAL_DIRECTORY is not set: run through molecule")
+    return os.path.join(base, name)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    pid_file = _ephemeral("leader-poll.pid")
+    assert os.path.exists(pid_file), "side_effect did not start the poller"
+    time.sleep(2)  # a couple of samples of the settled cluster after the converge
+    pid = int(open(pid_file).read().strip())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pytest.fail("the poller (pid %d) died before verify: see leader-poll.log" % pid)
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    os.unlink(pid_file)
+    with open(_ephemeral("leader-poll.jsonl")) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _started_at(host):
+    """Wall-clock time at which systemd last started the agent on host."""
+    out = subprocess.check_output(
+        ["podman", "exec", host, "systemctl", "show", "nomad", "-p", "ExecMainStartTimestamp", "--value"],
+        text=True).strip()
+    # e.g. "Fri 2026-11-27 23:20:01 UTC"
+    stamp = datetime.datetime.strptime(out.split(" ", 1)[1], "%Y-%m-%d %H:%M:%S %Z")
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def test_every_server_restarted_while_polled(samples):
+    first, last = samples[0]["t"], samples[-1]["t"]
+    starts = {h: _started_at(h) for h in HOSTS}
+    print("poll window %.0f..%.0f, agent starts %s" % (first, last, starts))
+    for host, started in starts.items():
+        # Second resolution in systemd's timestamp: allow one second of slack.
+        assert first - 1 <= started <= last + 1, (host, started, first, last)
+    order = sorted(starts, key=starts.get)
+    print("restart order:", order)
+
+
+def test_leader_present_throughout(samples):
+    spacing = max(b["t"] - a["t"] for a, b in zip(samples, samples[1:]))
+    with_leader = [s["t"] for s in samples if s["self_leader"]]
+    assert with_leader, "no sample ever saw a leader"
+    # The window starts and ends with a leader: a gap at either end counts too.
+    edges = [samples[0]["t"]] + with_leader + [samples[-1]["t"]]
+    longest = max(b - a for a, b in zip(edges, edges[1:]))
+    leaders = []
+    for s in samples:
+        if s["self_leader"] and (not leaders or leaders[-1] != s["self_leader"]):
+            leaders.append(s["self_leader"])
+    print("samples=%d over %.1f s; widest sample spacing %.2f s; longest stretch without a "
+          "self-acknowledged leader %.2f s (limit %.1f s); leaders in turn: %s"
+          % (len(samples), samples[-1]["t"] - samples[0]["t"], spacing, longest, MAX_GAP, leaders))
+    assert spacing <= MAX_SAMPLE_SPACING, "samples too sparse to support the claim"
+    assert longest <= MAX_GAP
+    assert samples[-1]["self_leader"], "no leader at the end"
+
+
+def test_never_more_than_one_server_down(samples):
+    fewest = min(len(s["answering"]) for s in samples)
+    down = [s for s in samples if len(s["answering"]) < 3]
+    print("samples with a server down: %d; fewest servers answering in one sample: %d" % (len(down), fewest))
+    assert down, "no sample saw a server down: the restarts were not observed"
+    assert fewest >= 2
+
+
+def test_cluster_whole_after_the_change():
+    out = subprocess.check_output(["podman", "exec", "nomad1", "nomad", "server", "members"], text=True)
+    rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
+    assert len(rows) == 3 and all(r[3] == "alive" for r in rows), out
+    for h in HOSTS:
+        text = subprocess.check_output(["podman", "exec", h, "cat", "/etc/nomad.d/nomad.hcl"], text=True)
+        assert 'log_level = "DEBUG"' in text, (h, text)
