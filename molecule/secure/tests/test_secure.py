@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What playbooks/cluster.yml leaves on three hosts with gossip encryption,
 TLS and ACLs, read back independently: files through testinfra, HCL through
-pyhcl, the API through curl on the hosts, and a third converge at -vvv whose
-output must hold no secret."""
+pyhcl, the API through curl on the hosts, and a third converge, in check mode
+at -vvv, that must change nothing and whose output must hold no secret."""
 
 import base64
 import json
@@ -193,16 +193,11 @@ def _converge(*options):
 
 @pytest.fixture(scope="module")
 def verbose_converge():
-    return _converge("-vvv", "--diff")
-
-
-def test_check_mode_on_the_built_cluster_finds_nothing_to_do():
-    # Check mode verifies the stored token and the certificates the same way.
-    result = _converge("--check", "--diff")
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-4000:]
-    recap = out[out.rindex("PLAY RECAP"):]
-    assert re.findall(r"changed=(\d+)", recap) == ["0", "0", "0"], recap
+    # In check mode, so one more run of the playbook proves two things: check
+    # mode on a built cluster finds nothing to do, and -vvv shows no secret
+    # (check mode reads the key, the certificates and the stored token just
+    # as a real run does). Idempotence already made a real second converge.
+    return _converge("-vvv", "--diff", "--check")
 
 
 def _private_key_chunks(path):
@@ -211,7 +206,7 @@ def _private_key_chunks(path):
     return [body[i:i + 40] for i in range(0, len(body) - 40, 40)]
 
 
-def test_verbose_converge_changes_nothing_and_shows_no_secret(verbose_converge):
+def test_verbose_check_converge_changes_nothing_and_shows_no_secret(verbose_converge):
     out = verbose_converge.stdout + verbose_converge.stderr
     assert verbose_converge.returncode == 0, out[-4000:]
     recap = out[out.rindex("PLAY RECAP"):]
