@@ -113,8 +113,7 @@ def main():
     httpd = None
     try:
         env = dict(os.environ, TMPDIR=work, ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='json',
-                   ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
-                   ANSIBLE_MODULE_UTILS='')
+                   ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False')
         binary = os.path.join(work, 'nomad')
         make_binary(binary, opts.size_mb)
         mirror = build_mirror(binary, '0.9.1', os.path.join(work, 'mirror'))

@@ -104,8 +104,7 @@ def via_module_plan_only(address, path):
 
 
 def via_ansible(address, path, expect_changed=True):
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
-               ANSIBLE_MODULE_UTILS='')
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1')
     args = json.dumps(dict(src=path, address=address, wait_timeout=60))
     start = time.monotonic()
     proc = subprocess.run([ANSIBLE, 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'nomadops.nomad.nomad_job',

@@ -199,9 +199,6 @@ def ansible(module, args, check=False, diff=False, env=None, cwd=ROOT, timeout=6
     full_env.update(
         ANSIBLE_STDOUT_CALLBACK='json',
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
-        # ansible.cfg's module_utils entry mounts our module_utils as
-        # ansible.module_utils.*, where common.py shadows Ansible's own.
-        ANSIBLE_MODULE_UTILS='',
         ANSIBLE_NOCOLOR='1',
     )
     full_env.update(env or {})

@@ -156,10 +156,6 @@ def make_env(tmp_path):
         ANSIBLE_NOCOLOR='1',
         ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
         ANSIBLE_LOCALHOST_WARNING='False',
-        # A module_utils path pointing at plugins/module_utils would let its
-        # common.py shadow ansible.module_utils.common; modules here import
-        # their utils by FQCN, so no such path is needed.
-        ANSIBLE_MODULE_UTILS='',
     )
     environ.pop('NOMAD_RELEASES_URL', None)
     return environ

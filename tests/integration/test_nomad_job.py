@@ -182,7 +182,7 @@ def test_adhoc_on_three_hosts_each_with_its_agent_registers_once(three_agents, t
     with open(os.path.join(ROOT, JOB_FILE)) as f:
         (tmp_path / 'adhoc.nomad').write_text(f.read().replace('it-sleeper', 'it-adhoc'))
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
-               ANSIBLE_MODULE_UTILS='', ANSIBLE_FORKS='3')
+               ANSIBLE_FORKS='3')
 
     def adhoc(args):
         proc = subprocess.run([ANSIBLE, 'ubuntu', '-i', str(inventory), '-m', 'nomad_job', '-a', args],
