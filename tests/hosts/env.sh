@@ -80,7 +80,11 @@ export CONTAINERS_STORAGE_CONF="$NOMADOPS_STATE/storage.conf"
 # Only the collections we need: ours (through the committed symlink) and
 # containers.podman, taken from the venv's `ansible` package (galaxy is not
 # reachable from the test hosts' world).
-_nomadops_podman_coll="$(ls -d "$NOMADOPS_VENV"/lib/python3*/site-packages/ansible_collections/containers/podman 2>/dev/null | head -n1)"
+_nomadops_podman_coll=""
+for _nomadops_candidate in "$NOMADOPS_VENV"/lib/python3*/site-packages/ansible_collections/containers/podman; do
+  [ -d "$_nomadops_candidate" ] && { _nomadops_podman_coll="$_nomadops_candidate"; break; }
+done
+unset _nomadops_candidate
 if [ -n "$_nomadops_podman_coll" ]; then
   mkdir -p "$NOMADOPS_STATE/collections/ansible_collections/containers"
   ln -sfn "$_nomadops_podman_coll" "$NOMADOPS_STATE/collections/ansible_collections/containers/podman"

@@ -32,20 +32,20 @@ SCRIPT = (
 def ask(host, out):
     try:
         proc = subprocess.run(["podman", "exec", host, "sh", "-c", SCRIPT],
-                              capture_output=True, text=True, timeout=3)
+                              capture_output=True, text=True, timeout=3, check=False)
     except subprocess.TimeoutExpired:
         out[host] = None
         return
     if proc.returncode != 0:
         out[host] = None
         return
-    addr, _, leader = proc.stdout.strip().partition(" ")
+    addr, _sep, leader = proc.stdout.strip().partition(" ")
     out[host] = (addr, leader.strip().strip('"'))
 
 
 def address(host):
     out = subprocess.run(["podman", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", host],
-                         capture_output=True, text=True, timeout=10).stdout.strip()
+                         capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     return out or None
 
 

@@ -46,7 +46,7 @@ def samples():
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         pytest.fail("the poller (pid %d) died before verify: see leader-poll.log" % pid)
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
