@@ -7,10 +7,8 @@ pyhcl (not the collection's own parser), the cluster through the nomad CLI.
 """
 
 import json
-import os
 import re
 import subprocess
-import tempfile
 import time
 
 import hcl as pyhcl
@@ -184,20 +182,7 @@ job "verify-raw-exec" {
 """
 
 
-def _ansible_playbook(playbook_text):
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("MOLECULE_INVENTORY_FILE is not set: run through molecule verify")
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
-        handle.write(playbook_text)
-    try:
-        return subprocess.run(["ansible-playbook", "-i", inventory, handle.name],
-                              capture_output=True, text=True, timeout=600, check=False)
-    finally:
-        os.unlink(handle.name)
-
-
-def test_raw_exec_job_runs_through_nomad_job():
+def test_raw_exec_job_runs_through_nomad_job(scenario):
     # No `host` argument: this runs once, not once per host.
     from testinfra import get_host
     node = get_host("podman://nomad1")
@@ -217,7 +202,7 @@ def test_raw_exec_job_runs_through_nomad_job():
 """ % json.dumps(JOB)
     # Submit and check, then clean up in a second play so a failing check still purges.
     submit, cleanup = play.split("    - name: Remove it again")
-    result = _ansible_playbook(submit)
+    result = scenario.playbook(submit)
     try:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         status = node.check_output("nomad job status verify-raw-exec")
@@ -233,5 +218,5 @@ def test_raw_exec_job_runs_through_nomad_job():
         else:
             pytest.fail("no host runs the raw_exec task's /bin/sleep 3600")
     finally:
-        _ansible_playbook("- hosts: nomad1\n  gather_facts: false\n  tasks:\n    - name: Remove it again"
+        scenario.playbook("- hosts: nomad1\n  gather_facts: false\n  tasks:\n    - name: Remove it again"
                           + cleanup)

@@ -11,8 +11,6 @@ import os
 import subprocess
 import tempfile
 
-import pytest
-
 HOSTS = ["nomad1", "nomad2", "nomad3"]
 testinfra_hosts = HOSTS
 
@@ -38,35 +36,19 @@ job "verify-adhoc" {
 """
 
 
-def _adhoc(args):
-    """`ansible ubuntu -m nomad_job -a ARGS` on the scenario's inventory; per host results."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("MOLECULE_INVENTORY_FILE is not set: run through molecule verify")
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    proc = subprocess.run(["ansible", "ubuntu", "-i", inventory, "-m", "nomad_job", "-a", args],
-                          capture_output=True, text=True, timeout=600, env=env, check=False)
-    try:
-        data = json.loads(proc.stdout[proc.stdout.index("{"):])
-        return proc, data["plays"][0]["tasks"][0]["hosts"]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError("unreadable ansible output (rc %d):\n%s\n%s"
-                             % (proc.returncode, proc.stdout[-3000:], proc.stderr[-2000:]))
-
-
 def _versions():
     out = subprocess.check_output(["podman", "exec", "nomad1", "curl", "-sf",
                                    "http://127.0.0.1:4646/v1/job/verify-adhoc/versions"], text=True)
     return [v["Version"] for v in json.loads(out)["Versions"]]
 
 
-def test_adhoc_on_three_hosts_registers_once():
+def test_adhoc_on_three_hosts_registers_once(scenario):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "verify-adhoc.nomad")
         with open(src, "w") as handle:
             handle.write(JOB)
         try:
-            proc, first = _adhoc("src=%s" % src)
+            proc, first = scenario.adhoc("ubuntu", "nomad_job", "src=%s" % src)
             assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
             assert sorted(first) == HOSTS
             changed = sorted(h for h, r in first.items() if r.get("changed"))
@@ -76,9 +58,9 @@ def test_adhoc_on_three_hosts_registers_once():
             assert len(winner["allocations"]) == 2
             assert {a["client_status"] for a in winner["allocations"]} == {"running"}
 
-            proc, again = _adhoc("src=%s" % src)
+            proc, again = scenario.adhoc("ubuntu", "nomad_job", "src=%s" % src)
             assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
             assert [h for h, r in again.items() if r.get("changed")] == []
             assert _versions() == [0]
         finally:
-            _adhoc("name=verify-adhoc state=absent purge=true")
+            scenario.adhoc("ubuntu", "nomad_job", "name=verify-adhoc state=absent purge=true")

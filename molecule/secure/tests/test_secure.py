@@ -10,8 +10,6 @@ import json
 import os
 import re
 import stat
-import subprocess
-import tempfile
 
 import hcl as pyhcl
 import pytest
@@ -146,21 +144,8 @@ def test_token_file_holds_the_bootstrap_management_token(host):
     assert info["Type"] == "management" and info["Name"] == "Bootstrap Token"
 
 
-def _ansible_playbook(playbook_text):
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("MOLECULE_INVENTORY_FILE is not set: run through molecule verify")
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
-        handle.write(playbook_text)
-    try:
-        return subprocess.run(["ansible-playbook", "-i", inventory, handle.name],
-                              capture_output=True, text=True, timeout=600, check=False)
-    finally:
-        os.unlink(handle.name)
-
-
-def test_module_without_token_fails_with_a_clear_403():
-    result = _ansible_playbook("""
+def test_module_without_token_fails_with_a_clear_403(scenario):
+    result = scenario.playbook("""
 - hosts: nomad1
   gather_facts: false
   tasks:
@@ -181,23 +166,13 @@ def test_module_without_token_fails_with_a_clear_403():
 
 # ---- once-only bootstrap, no leak, nothing changes ---------------------------------
 
-def _converge(*options):
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not inventory:
-        pytest.skip("MOLECULE_INVENTORY_FILE is not set: run through molecule verify")
-    scenario = os.environ.get("MOLECULE_SCENARIO_DIRECTORY") or os.path.dirname(os.path.dirname(__file__))
-    return subprocess.run(
-        ["ansible-playbook"] + list(options) + ["-i", inventory, os.path.join(scenario, "converge.yml")],
-        capture_output=True, text=True, timeout=900, check=False)
-
-
 @pytest.fixture(scope="module")
-def verbose_converge():
+def verbose_converge(scenario):
     # In check mode, so one more run of the playbook proves two things: check
     # mode on a built cluster finds nothing to do, and -vvv shows no secret
     # (check mode reads the key, the certificates and the stored token just
     # as a real run does). Idempotence already made a real second converge.
-    return _converge("-vvv", "--diff", "--check")
+    return scenario.playbook("converge.yml", "-vvv", "--diff", "--check", timeout=900)
 
 
 def _private_key_chunks(path):
