@@ -21,13 +21,7 @@ author:
   - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
   - nomadops.nomad.connection
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so check mode runs it unchanged.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - nomadops.nomad.attributes.info_module
 options:
   name:
     description:
