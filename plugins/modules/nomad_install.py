@@ -216,6 +216,7 @@ import os
 import pwd
 import re
 import shutil
+import subprocess
 import tempfile
 import traceback
 import zipfile
@@ -225,6 +226,10 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils import release
 from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import DEFAULT_GPG_KEY
+
+# `nomad version` answers in milliseconds; a binary that takes longer is not
+# one this module placed.
+VERSION_PROBE_SECONDS = 10
 
 BINARY = 'nomad'
 # The record of the last verified install. A dotfile next to the binary rather
@@ -283,14 +288,16 @@ class NomadInstaller(object):
         if not os.path.isfile(self.path) or not os.access(self.path, os.X_OK):
             return None
         try:
-            # A binary for another arch or a damaged file must not fail the
-            # task: it is exactly what an install should replace.
-            rc, out, dummy = self.module.run_command([self.path, 'version'], handle_exceptions=False)
-        except (OSError, IOError):
+            # A binary for another arch, a damaged file or one that hangs must
+            # not fail the task: it is exactly what an install should replace.
+            # run_command cannot time out, hence subprocess.
+            proc = subprocess.run([self.path, 'version'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=VERSION_PROBE_SECONDS, check=False)
+        except (OSError, subprocess.TimeoutExpired):
             return None
-        if rc != 0:
+        if proc.returncode != 0:
             return None
-        return release.parse_nomad_version(out)
+        return release.parse_nomad_version(to_native(proc.stdout, errors='surrogate_or_strict'))
 
     def read_record(self):
         try:

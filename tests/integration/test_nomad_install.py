@@ -561,3 +561,14 @@ def test_broken_binary_in_place_is_replaced(mirror, env, bindir, good_mirror):
     assert result['changed'] is True, result.get('msg')
     assert result['previous_version'] is None
     assert sha256(str(bindir / 'nomad')) == good_mirror['0.9.1'].binary_sha256
+
+
+def test_hanging_binary_in_place_is_replaced(mirror, env, bindir, good_mirror):
+    # `nomad version` that never answers: the probe gives up and the install goes
+    # on (without the probe's timeout, run() would time out first).
+    (bindir / 'nomad').write_text('#!/bin/sh\nexec sleep 600\n')
+    os.chmod(str(bindir / 'nomad'), 0o755)
+    result = run(env, base_args('file://%s' % mirror, bindir, mirror))
+    assert result['changed'] is True, result.get('msg')
+    assert result['previous_version'] is None
+    assert sha256(str(bindir / 'nomad')) == good_mirror['0.9.1'].binary_sha256
