@@ -7,15 +7,45 @@
 the way template and copy find theirs (role/playbook `files/`, then next to
 the playbook; the current directory for ad-hoc commands). Its text goes to
 the module as `content`, with the name the user wrote for error messages.
-The module itself runs on the managed host, next to the agent it talks to."""
+The module itself runs on the managed host, next to the agent it talks to.
+
+It also queues up the hosts of one run that submit the same job. Nomad 0.9.1
+checks EnforceIndex against a snapshot before raft applies the write, so
+submissions reaching the leader within one raft round trip can all pass it
+and each add a job version. Run one after another, the second host plans
+against the first one's result and has nothing to do."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 MODULE = 'nomadops.nomad.nomad_job'
+# What names the job a task submits; the agent's address is left out because
+# each host usually talks to its own agent of the same cluster.
+JOB_IDENTITY = ('name', 'content', 'job', 'region')
+
+
+@contextlib.contextmanager
+def one_submission_at_a_time(args):
+    # Worker processes are forks of one ansible process and share its local
+    # tmp directory, so a lock file there is seen by every host of the run.
+    identity = json.dumps([args.get(k) for k in JOB_IDENTITY], sort_keys=True, default=str)
+    key = hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
+    with open(os.path.join(C.DEFAULT_LOCAL_TMP, 'nomad_job-%s.lock' % key), 'a') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class ActionModule(ActionBase):
@@ -46,5 +76,6 @@ class ActionModule(ActionBase):
                 return result
             args.setdefault('source_name', src)
 
-        result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
+        with one_submission_at_a_time(args):
+            result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result

@@ -18,9 +18,11 @@ description:
     and waits until its allocations run (or complete, for batch jobs).
   - Whether anything changes is decided by Nomad's plan endpoint, never assumed. In check mode only the
     plan runs.
-  - The job is registered with C(EnforceIndex) set to the plan's C(JobModifyIndex). When several hosts
-    submit the same job at once, exactly one registers it; the others see the conflict, plan again,
-    and report no change.
+  - The job is registered with C(EnforceIndex) set to the plan's C(JobModifyIndex), and the hosts of
+    one run that submit the same job take turns on the controller. When several hosts submit it at once,
+    exactly one registers it and the others find nothing to do. Taking turns is needed because Nomad 0.9.1
+    checks C(EnforceIndex) before raft applies the write, so submissions that reach the leader within the
+    same few milliseconds can all pass it; between separate runs C(EnforceIndex) is the only guard.
   - A job that cannot be placed fails the task with Nomad's reasons, as C(nomad job run) prints them.
   - With O(state=absent) the job is stopped, and with O(purge=true) removed.
   - An action plugin reads O(src) on the controller, like M(ansible.builtin.template) does, and hands
