@@ -16,8 +16,8 @@ from double_harness import Cluster  # noqa: E402
 def cluster(tmp_path):
     c = Cluster(str(tmp_path))
     yield c
-    leftovers = c.stop_all()
-    assert not leftovers, 'processes outlived their agents: %r' % leftovers
+    leaked = c.stop_all()
+    assert not leaked, 'left behind by the agents (processes as (pid, ppid, cwd, argv)): %r' % leaked
 
 
 def pytest_collection_modifyitems(config, items):

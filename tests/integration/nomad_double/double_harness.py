@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers that run real double agents on 127.0.0.1 with random free ports.
 
-Every process started here is stopped by PID at teardown.
+Every process started here is stopped by PID at teardown, and so is every
+process still running in a test's directories after its agents stopped.
 """
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -181,30 +183,123 @@ class Cluster(object):
         return agents
 
     def stop_all(self):
-        """Stop every agent; kill and return any process still running in our directories."""
+        """Stop every agent, then kill whatever still runs in our directories;
+        return what no agent should have left behind (see ``leaks``)."""
         for a in self.agents:
             a.stop()
-        return kill_leftovers(self.workdir)
+        return clean_up(self.workdir)
 
 
-def kill_leftovers(workdir):
-    """Tasks the agents should have stopped: processes whose cwd is under ``workdir``."""
-    left = []
-    root = os.path.realpath(workdir)
+def real_nomad():
+    """The real Nomad binary the tests run against (NOMAD_TEST_BINARY), or None for the double."""
+    return os.environ.get('NOMAD_TEST_BINARY') or None
+
+
+def processes():
+    """pid -> (ppid, cwd, argv) of the processes we can see."""
+    out = {}
     for pid in os.listdir('/proc'):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
+            with open('/proc/%s/stat' % pid) as f:
+                ppid = int(f.read().rsplit(') ', 1)[1].split()[1])
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                argv = f.read().decode(errors='replace').split('\0')[:-1]
             cwd = os.readlink('/proc/%s/cwd' % pid)
+        except (OSError, IndexError, ValueError):
+            continue
+        out[int(pid)] = (ppid, cwd, argv)
+    return out
+
+
+def kill_leftovers(workdir):
+    """Kill the processes that run in ``workdir`` (tasks, executors), with all
+    their descendants wherever those run; return them as (pid, ppid, cwd, argv),
+    parents first."""
+    procs = processes()
+    root = os.path.realpath(workdir)
+    found = [pid for pid, (_pp, cwd, _a) in sorted(procs.items())
+             if cwd == root or cwd.startswith(root + os.sep)]
+    for pid in found:
+        for child, (ppid, _c, _a) in sorted(procs.items()):
+            if ppid == pid and child not in found:
+                found.append(child)
+    left = []
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             continue
-        if cwd == root or cwd.startswith(root + os.sep):
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-                left.append((int(pid), cwd))
-            except OSError:
-                pass
+        left.append((pid,) + procs[pid])
+    # Not our children: wait until whoever reaps them has done so.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(x[0]) for x in left):
+        time.sleep(0.05)
     return left
+
+
+def release_mounts(workdir):
+    """Unmount whatever is mounted under ``workdir``, deepest first; return the mount points.
+
+    Run as root, a real Nomad mounts a tmpfs on each task's ``secrets/`` and
+    leaves it there when the agent stops (the allocation is not destroyed).
+    """
+    root = os.path.realpath(workdir)
+    with open('/proc/self/mounts') as f:
+        points = [re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), line.split()[1]) for line in f]
+    inside = sorted(set(p for p in points if p.startswith(root + os.sep)), key=len, reverse=True)
+    for point in inside:
+        subprocess.run(['umount', point], capture_output=True, check=False)
+    return inside
+
+
+def clean_up(workdir):
+    """After a test's agents stopped: kill what still runs in ``workdir``, unmount
+    what is mounted there, and return what should not have been left (``leaks``)."""
+    leaked = leaks(kill_leftovers(workdir))
+    mounts = release_mounts(workdir)
+    if not real_nomad():
+        # The double mounts nothing.
+        leaked += [('mount', point) for point in mounts]
+    return leaked
+
+
+def _alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(') ', 1)[1][0] != 'Z'
+    except OSError:
+        return False
+
+
+def leaks(leftovers):
+    """The leftovers (from ``kill_leftovers``) that should not have outlived their agents.
+
+    A real Nomad leaves every task running under its executor (``nomad
+    executor``, with ``nomad logmon`` collecting its output) when the agent
+    stops, under any init system, so that the restarted agent re-attaches to
+    it: with a real binary only processes outside those trees leak.  The
+    double stops its tasks with the agent unless it runs under systemd (see
+    its README), so with the double every leftover is a leak.
+    """
+    binary = real_nomad()
+    if not binary:
+        return list(leftovers)
+    binary = os.path.realpath(binary)
+    parent = dict((pid, ppid) for pid, ppid, _cwd, _argv in leftovers)
+    plugins = set(pid for pid, _pp, _cwd, argv in leftovers
+                  if len(argv) > 1 and os.path.realpath(argv[0]) == binary and argv[1] in ('executor', 'logmon'))
+
+    def in_plugin_tree(pid):
+        seen = set()
+        while pid in parent and pid not in seen:
+            if pid in plugins:
+                return True
+            seen.add(pid)
+            pid = parent[pid]
+        return False
+    return [x for x in leftovers if not in_plugin_tree(x[0])]
 
 
 def leader_of(agent):

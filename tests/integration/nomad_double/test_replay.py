@@ -233,9 +233,9 @@ def scenario(tmp_path_factory):
     yield state
     for a in agents.values():
         a.stop()
-    from double_harness import kill_leftovers
-    leftovers = kill_leftovers(work)
-    assert not leftovers, 'processes outlived their agents: %r' % leftovers
+    from double_harness import clean_up
+    leaked = clean_up(work)
+    assert not leaked, 'left behind by the agents (processes as (pid, ppid, cwd, argv)): %r' % leaked
 
 
 def agent_for(scn, fn, rec):
