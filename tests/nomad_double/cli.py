@@ -4,6 +4,7 @@
 
 import json
 import os
+import re
 import ssl
 import sys
 import time
@@ -14,6 +15,10 @@ import urllib.request
 from .util import REVISION, VERSION
 
 USAGE = 'Usage: nomad [-version] [-help] [-autocomplete-(un)install] <command> [args]\n'
+# command/job_run.go's enforceIndexRegex.  It needs "(" right before
+# "Enforcing": only an error from the leader itself, without "rpc error: ",
+# gets the short message.
+ENFORCE_INDEX_RE = re.compile(r'\((Enforcing job modify index.*)\)')
 
 
 class HTTPError(Exception):
@@ -505,6 +510,10 @@ def cmd_job_run(args):
     try:
         resp, _unused = c.call('POST', '/v1/jobs', body)
     except (HTTPError, ConnError) as e:
+        m = ENFORCE_INDEX_RE.search(str(e))
+        if m:
+            _err(m.group(1))
+            return _err('Job not updated')
         return _err('Error submitting job: %s' % e)
     if not resp.get('EvalID'):
         out('Job registration successful')

@@ -126,10 +126,13 @@ class API(object):
 
     # -------------------------------------------------------------- entry points
     def handle(self, req, hops=0):
+        """``hops``: how many agents passed the request on before this one."""
         try:
             return self._handle(req, hops)
         except APIError as e:
-            return error(e.status, e.message)
+            # One "rpc error: " per hop, as each agent's connection pool adds
+            # one to the error it got back over the rpc port.
+            return error(e.status, 'rpc error: ' * hops + e.message if e.rpc else e.message)
 
     def _handle(self, req, hops):
         if req.path.startswith(LOCAL_PREFIXES):
@@ -344,7 +347,8 @@ class API(object):
             if not self.agent.acl_enabled:
                 raise APIError(400, 'ACL support disabled')
             if req.token == '':
-                raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters')
+                raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters',
+                               rpc=True)
             with s.lock:
                 tok = copy.deepcopy(s.resolve_token(req.token))
             if tok is None:
@@ -359,8 +363,8 @@ class API(object):
             return Response(200, self.agent.raft_configuration())
         if p == '/v1/operator/autopilot/health':
             self.acl(req)
-            raise APIError(500, 'rpc error: all servers must have raft_protocol set to 3 or higher to use this '
-                                'endpoint')
+            raise APIError(500, 'all servers must have raft_protocol set to 3 or higher to use this endpoint',
+                           rpc=True)
         raise APIError(404, 'Invalid URL path')
 
     def _sorted(self, table):
@@ -428,7 +432,7 @@ class API(object):
             with s.cond:
                 job = s.state['jobs'].get(job_id)
                 if not job:
-                    raise APIError(500, 'rpc error: job not found')
+                    raise APIError(500, 'job not found', rpc=True)
                 ev = s._create_eval(job, 'job-register')
             return Response(200, {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
                                   'JobModifyIndex': job['JobModifyIndex'], 'KnownLeader': False, 'LastContact': 0,
@@ -491,7 +495,7 @@ class API(object):
             want = jobsmod.canonicalize(job)
             errs = jobsmod.validate(want)
             if errs:
-                raise APIError(500, 'rpc error: ' + jobsmod.multierror(errs))
+                raise APIError(500, jobsmod.multierror(errs), rpc=True)
             cur = s.state['jobs'].get(want['ID'])
             if cur is not None:
                 want['Version'] = cur['Version'] if jobsmod.spec(cur) == jobsmod.spec(want) else cur['Version'] + 1
