@@ -326,6 +326,11 @@ def run(paths):
     except agentcfg.StartupError as e:
         sys.stderr.write('==> %s\n' % e)
         return 1
+    if settings.server_enabled and int(settings.cfg['server'].get('bootstrap_expect') or 0) == 1:
+        # The last of 0.9.1's config checks (isValidConfig), before the
+        # banner, on stderr: printed whenever the config is valid.
+        sys.stderr.write('==> WARNING: Bootstrap mode enabled! Potentially unsafe operation.\n')
+        sys.stderr.flush()
     banner(settings, paths)
     try:
         settings.keyring_check()
