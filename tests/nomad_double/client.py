@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import platform
+import random
 import re
 import signal
 import socket
@@ -220,6 +221,12 @@ class Client(object):
                     self.registered = True
                     rejected = False
                     log('INFO', 'client: node registration complete')
+                    # Registered as initializing; the first heartbeat makes the
+                    # node ready.  0.9.1 sends it after a random stagger of up
+                    # to 10 s (initialHeartbeatStagger; a client-only agent's
+                    # next RPC cuts it short); the double waits up to 1 s.
+                    node['Status'] = 'ready'
+                    wait = random.uniform(0.0, 1.0)
                 except RPCError as e:
                     if 'secret ID does not match' in e.message:
                         if not rejected:
@@ -229,7 +236,9 @@ class Client(object):
                         log('ERROR', 'client: error registering: error="%s"' % e.message)
                     time.sleep(2.0)
                     continue
-            time.sleep(max(0.5, min(self.ttl / 3.0, 5.0)))
+            else:
+                wait = max(0.5, min(self.ttl / 3.0, 5.0))
+            time.sleep(wait)
             try:
                 reply = self.call('Node.Heartbeat', {'NodeID': self.node_id, 'SecretID': self.secret_id})
                 self._took(reply)

@@ -411,7 +411,7 @@ class Server(object):
                 raise APIError(500, 'node secret ID does not match. Not registering node.')
             idx = self.bump('nodes')
             node = copy.deepcopy(node)
-            was_down = bool(cur) and cur['Status'] != 'ready'
+            was_down = bool(cur) and cur['Status'] == 'down'
             if cur:
                 node['CreateIndex'] = cur['CreateIndex']
                 node['Events'] = cur.get('Events') or node['Events']
@@ -422,16 +422,22 @@ class Server(object):
                 node['CreateIndex'] = idx
                 node['Events'] = [self._node_event('Node registered')]
             node['ModifyIndex'] = idx
-            node['Status'] = 'ready'
+            # As the client says: "initializing" on its first registration,
+            # "ready" once it has heartbeated (nomad/node_endpoint.go).
+            node['Status'] = node.get('Status') or 'initializing'
             node['StatusUpdatedAt'] = int(time.time())
             self.state['nodes'][nid] = node
             self.heartbeats[nid] = time.monotonic()
-            if not cur or was_down:
-                self._unblock_evals()
-                for job in list(self.state['jobs'].values()):
-                    if job['Type'] == 'system' and not job['Stop']:
-                        self._create_eval(job, 'node-update', node_id=nid)
+            if node['Status'] == 'ready' and (cur is None or cur['Status'] != 'ready'):
+                self._node_ready(node)
             return idx
+
+    def _node_ready(self, node):
+        """A node went from initializing or down to ready: its capacity can be used."""
+        self._unblock_evals()
+        for job in list(self.state['jobs'].values()):
+            if job['Type'] == 'system' and not job['Stop']:
+                self._create_eval(job, 'node-update', node_id=node['ID'])
 
     def _node_event(self, msg):
         return {'CreateIndex': 0, 'Details': None, 'Message': msg, 'Subsystem': 'Cluster',
@@ -450,10 +456,12 @@ class Server(object):
             self.heartbeats[nid] = time.monotonic()
             if node['Status'] != 'ready':
                 idx = self.bump('nodes')
+                if node['Status'] == 'down':
+                    node['Events'].append(self._node_event('Node reregistered by heartbeat'))
                 node['Status'] = 'ready'
+                node['StatusUpdatedAt'] = int(time.time())
                 node['ModifyIndex'] = idx
-                node['Events'].append(self._node_event('Node heartbeat received'))
-                self._unblock_evals()
+                self._node_ready(node)
 
     def node_purge(self, nid):
         node = self.state['nodes'].get(nid)
@@ -477,7 +485,7 @@ class Server(object):
                     continue
                 now = time.monotonic()
                 for nid, node in list(self.state['nodes'].items()):
-                    if node['Status'] != 'ready':
+                    if node['Status'] == 'down':
                         continue
                     last = self.heartbeats.setdefault(nid, now)
                     if now - last > self.min_ttl * 2 + self.grace:
