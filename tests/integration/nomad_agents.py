@@ -106,8 +106,9 @@ def http_delete(address, path, timeout=5):
 
 
 class Cluster(object):
-    def __init__(self, binary, workdir, size=1):
+    def __init__(self, binary, workdir, size=1, env=None):
         self.binary = binary
+        self.env = dict(os.environ, **(env or {}))
         self.workdir = str(workdir)
         self.size = size
         self.procs = []
@@ -131,7 +132,8 @@ class Cluster(object):
                                          join=join, servers=servers))
             log = open(os.path.join(adir, 'agent.log'), 'wb')
             self.procs.append(subprocess.Popen([self.binary, 'agent', '-config', cfg], stdout=log,
-                                               stderr=subprocess.STDOUT, cwd=adir, start_new_session=True))
+                                               stderr=subprocess.STDOUT, cwd=adir, env=self.env,
+                                               start_new_session=True))
         self.wait_ready(timeout)
         return self
 

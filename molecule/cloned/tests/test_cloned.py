@@ -38,20 +38,39 @@ def test_first_host_kept_the_cloned_identity():
     assert _client_ids()["nomad1"] == CLONED_ID
 
 
+def _stale(nodes, ids):
+    """Registrations no host holds any more. side_effect overwrote the
+    identities nomad2 and nomad3 had; Nomad keeps those nodes, and 0.9.1 marks
+    them down only when their heartbeat TTL runs out, which a new leader
+    stretches to five minutes. Repair must not add any: each one must be an
+    older registration of a host's name than the node that host runs now."""
+    by_id = {n["ID"]: n for n in nodes}
+    stale = [n for n in nodes if n["ID"] not in ids.values()]
+    for node in stale:
+        current = by_id[ids[node["Name"]]]
+        assert node["CreateIndex"] < current["CreateIndex"], (node, current)
+    return stale
+
+
 def test_three_ready_nodes_one_per_host():
     ids = _client_ids()
-    ready = [n for n in _nodes() if n["Status"] == "ready"]
-    print("ready nodes:", [(n["Name"], n["ID"]) for n in ready])
-    assert sorted(n["Name"] for n in ready) == HOSTS, ready
-    for node in ready:
-        assert node["ID"] == ids[node["Name"]], (node, ids)
+    nodes = _nodes()
+    print("nodes:", [(n["Name"], n["ID"], n["Status"]) for n in nodes])
+    by_id = {n["ID"]: n for n in nodes}
+    for host, node_id in ids.items():
+        assert node_id in by_id, (host, node_id)
+        assert (by_id[node_id]["Name"], by_id[node_id]["Status"]) == (host, "ready"), by_id[node_id]
+    assert len(nodes) - len(_stale(nodes, ids)) == 3
 
 
 def test_node_status_cli_shows_three_ready():
     out = _exec("nomad1", "nomad", "node", "status")
     print(out)
     rows = [line.split() for line in out.splitlines()[1:] if line.strip()]
-    assert sum(1 for r in rows if r[-1] == "ready") == 3, out
+    ids = _client_ids()
+    ours = [r for r in rows if any(node_id.startswith(r[0]) for node_id in ids.values())]
+    assert sorted((r[2], r[-1]) for r in ours) == [(h, "ready") for h in HOSTS], out
+    assert len(rows) - len(_stale(_nodes(), ids)) == 3, out
 
 
 def test_servers_kept_their_raft_state():
