@@ -29,7 +29,7 @@ options:
   wait_for_leader:
     description:
       - Wait until the cluster has elected a leader.
-      - Implied when O(expected_servers) or O(expected_nodes) is set.
+      - Implied when O(expected_servers), O(expected_nodes) or O(expected_node_ids) is set.
     type: bool
     default: false
   expected_servers:
@@ -40,6 +40,14 @@ options:
     description:
       - Wait until at least this many client nodes are C(ready) and eligible for scheduling.
     type: int
+  expected_node_ids:
+    description:
+      - Wait until each of these node IDs (a client's C(<data_dir>/client/client-id)) is C(ready) and eligible.
+      - Stricter than O(expected_nodes) where a host has replaced its node, for example after a clone repair.
+        Nomad 0.9.1 keeps the old node C(ready) until its heartbeat TTL runs out, up to five minutes after a
+        leader election, so a count alone can be met before the new node has registered.
+    type: list
+    elements: str
   wait_timeout:
     description:
       - Seconds to wait for the conditions above before failing.
@@ -252,7 +260,13 @@ def node_ready(node):
     return node['status'] == 'ready' and node['eligibility'] == 'eligible' and not node['drain']
 
 
-def missing(info, want_leader, expected_servers, expected_nodes):
+def node_state(node):
+    return '%s (%s%s%s)' % (node['name'], node['status'],
+                            ', ineligible' if node['eligibility'] != 'eligible' else '',
+                            ', draining' if node['drain'] else '')
+
+
+def missing(info, want_leader, expected_servers, expected_nodes, expected_node_ids=()):
     """What keeps the cluster from being ready, in words; empty when ready."""
     gaps = []
     if want_leader and not info['leader']:
@@ -263,13 +277,15 @@ def missing(info, want_leader, expected_servers, expected_nodes):
             info['alive_servers'], expected_servers,
             '; not alive: ' + ', '.join(not_alive) if not_alive else ''))
     if expected_nodes is not None and info['ready_nodes'] < expected_nodes:
-        not_ready = ['%s (%s%s%s)' % (n['name'], n['status'],
-                                      ', ineligible' if n['eligibility'] != 'eligible' else '',
-                                      ', draining' if n['drain'] else '')
-                     for n in info['nodes'] if not node_ready(n)]
+        not_ready = [node_state(n) for n in info['nodes'] if not node_ready(n)]
         gaps.append('%d of %d nodes ready%s' % (
             info['ready_nodes'], expected_nodes,
             '; not ready: ' + ', '.join(not_ready) if not_ready else ''))
+    by_id = dict((n['id'], n) for n in info['nodes'])
+    waiting_for = ['%s: %s' % (i, node_state(by_id[i]) if i in by_id else 'not registered')
+                   for i in expected_node_ids or () if not (i in by_id and node_ready(by_id[i]))]
+    if waiting_for:
+        gaps.append('nodes not ready: ' + ', '.join(waiting_for))
     return gaps
 
 
@@ -278,6 +294,7 @@ def main():
         wait_for_leader=dict(type='bool', default=False),
         expected_servers=dict(type='int'),
         expected_nodes=dict(type='int'),
+        expected_node_ids=dict(type='list', elements='str'),
         wait_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -285,7 +302,8 @@ def main():
     for key in ('expected_servers', 'expected_nodes'):
         if p[key] is not None and p[key] < 0:
             module.fail_json(msg='%s must not be negative, got %d' % (key, p[key]))
-    want_leader = p['wait_for_leader'] or p['expected_servers'] is not None or p['expected_nodes'] is not None
+    want_leader = p['wait_for_leader'] or any(p[key] is not None for key in (
+        'expected_servers', 'expected_nodes', 'expected_node_ids'))
     waiting = want_leader
 
     try:
@@ -298,7 +316,8 @@ def main():
     try:
         while True:
             info = cluster.read()
-            gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes']) if waiting else []
+            gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes'],
+                           p['expected_node_ids']) if waiting else []
             elapsed = round(time.monotonic() - start, 2)
             if not gaps:
                 break
