@@ -167,8 +167,8 @@ def test_enforce_index_is_checked_before_the_write_is_applied(cluster):
                            % plan['JobModifyIndex'])
 
 
-@pytest.mark.skipif(bool(real_nomad()), reason="a real Nomad's raft apply cannot be slowed down to make the race "
-                                                "certain")
+@pytest.mark.skipif(bool(real_nomad()),
+                    reason="a real Nomad's raft apply cannot be slowed down to make the race certain")
 def test_registers_within_one_raft_apply_all_pass_the_enforce_index_check(cluster):
     """With the apply widened to half a second, simultaneous registers all reach
     the check before the first write: every one passes and writes a version."""
