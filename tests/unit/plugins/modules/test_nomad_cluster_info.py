@@ -68,24 +68,27 @@ def test_unreachable_agent_fails_naming_it(capsys):
     assert failed and address in result['msg']
 
 
-def test_expected_node_ids_met_by_the_ready_nodes(capsys):
+
+NOMAD3, NOMAD2 = '1d061e01-5877-3589-e753-17ce53c1d921', '89b2ac88-189b-4392-3b39-984c36c5b5bd'
+
+
+def _wait_for_node_ids(ids, capsys):
     with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv:
-        failed, result = run_module(nomad_cluster_info.main, dict(
-            address=srv.address, expected_nodes=3, wait_timeout=1,
-            expected_node_ids=['1d061e01-5877-3589-e753-17ce53c1d921', '89b2ac88-189b-4392-3b39-984c36c5b5bd']),
-            capsys)
+        return run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_nodes=3, expected_node_ids=ids, wait_timeout=1), capsys)
+
+
+def test_expected_node_ids_met_by_the_ready_nodes(capsys):
+    failed, result = _wait_for_node_ids([NOMAD3, NOMAD2], capsys)
     assert not failed, result
 
 
 def test_count_met_but_a_node_id_missing_keeps_waiting(capsys):
-    # Three ready nodes satisfy the count; one of them is a host's old
-    # registration and the host's new node has not registered yet.
-    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv:
-        failed, result = run_module(nomad_cluster_info.main, dict(
-            address=srv.address, expected_nodes=3, wait_timeout=1,
-            expected_node_ids=['1d061e01-5877-3589-e753-17ce53c1d921', '11111111-2222-3333-4444-555555555555']),
-            capsys)
+    # Three ready nodes meet the count, but one of them stands for a host's
+    # old registration: the host's new node has not registered yet.
+    new_node = '11111111-2222-3333-4444-555555555555'
+    failed, result = _wait_for_node_ids([NOMAD3, new_node], capsys)
     assert failed
     assert result['ready_nodes'] == 3
-    assert 'nodes not ready: 11111111-2222-3333-4444-555555555555: not registered' in result['msg']
-    assert '1d061e01' not in result['msg']
+    assert 'nodes not ready: %s: not registered' % new_node in result['msg']
+    assert NOMAD3 not in result['msg']
