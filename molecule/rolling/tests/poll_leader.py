@@ -2,11 +2,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Poll every server for the raft leader during a rolling restart.
 
-Each sample asks each server for /v1/status/leader: over HTTP straight to the
-container's address when the controller can reach it (milliseconds), else
-inside the container through podman exec (a fraction of a second each). A server "acknowledges itself as leader" when the leader
-it reports is its own RPC address: a follower's answer may name a leader that
-has just died, the leader's own answer cannot. One JSON line per sample:
+Each sample asks each server for /v1/status/leader?stale: over HTTP straight
+to the container's address when the controller can reach it (milliseconds),
+else inside the container through podman exec (a fraction of a second each).
+`stale` makes each server answer from its own raft state: without it, a
+follower forwards the question to the leader, and while there is none it
+holds the request for up to 5 s (0.9.1's RPC hold timeout), so a live
+follower would look down during every election. A server "acknowledges
+itself as leader" when the leader it reports is its own RPC address: a
+follower's answer may name a leader that has just died, the leader's own
+answer cannot. One JSON line per sample:
 {"t": wall time, "answering": [agents that answered at all],
 "self_leader": host or null}.
 Runs until killed (SIGTERM).
@@ -24,7 +29,7 @@ import time
 
 SCRIPT = (
     "addr=$(ip -4 -o addr show eth0 | sed -E 's/.*inet ([0-9.]+)\\/.*/\\1/'); "
-    "leader=$(curl -s -m 1 http://127.0.0.1:4646/v1/status/leader) || exit 7; "
+    "leader=$(curl -s -m 1 http://127.0.0.1:4646/v1/status/leader?stale) || exit 7; "
     "echo \"$addr $leader\""
 )
 
@@ -51,7 +56,7 @@ def address(host):
 
 def ask_http(host, addr, out):
     try:
-        with urllib.request.urlopen("http://%s:4646/v1/status/leader" % addr, timeout=1) as resp:
+        with urllib.request.urlopen("http://%s:4646/v1/status/leader?stale" % addr, timeout=1) as resp:
             out[host] = (addr, json.loads(resp.read().decode()))
     except urllib.error.HTTPError:
         out[host] = (addr, "")  # up, but no leader ("No cluster leader" is a 500)

@@ -68,7 +68,6 @@ def test_unreachable_agent_fails_naming_it(capsys):
     assert failed and address in result['msg']
 
 
-
 NOMAD3, NOMAD2 = '1d061e01-5877-3589-e753-17ce53c1d921', '89b2ac88-189b-4392-3b39-984c36c5b5bd'
 
 
