@@ -11,12 +11,15 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: nomad_agent_config
-short_description: Render, validate and write one Nomad agent configuration file
+short_description: Render, validate and write Nomad agent configuration files
 version_added: 0.1.0
 description:
   - Renders O(settings) as HCL1, parses the rendered text back and checks that it decodes to the
     same settings, checks every key against Nomad 0.9.1's agent configuration schema, and only then
     writes the file.
+  - With O(dir) and O(files) instead, does the same for all of a host's files in one call. Every file is
+    rendered and checked before the first one is written, so one bad setting leaves all of them as they were.
+    Files named in O(absent) are removed, for example C(server.hcl) on a host that is no longer a server.
   - The file is replaced atomically and only when its content, mode, owner or group differ, so a
     handler that restarts the agent fires only on a real change.
   - When rendering or validation fails the existing file is left untouched, so a running agent is
@@ -29,8 +32,24 @@ options:
     description:
       - The configuration file to write, for example C(/etc/nomad.d/server.hcl).
       - Its directory must exist.
+      - Give either O(path) and O(settings), or O(dir) and O(files).
     type: path
-    required: true
+  dir:
+    description:
+      - The configuration directory, for example C(/etc/nomad.d), for O(files) and O(absent).
+      - Created (mode V(0755), O(owner), O(group)) when missing.
+    type: path
+  files:
+    description:
+      - File names in O(dir), each with its settings as described for O(settings).
+      - Every file gets the same O(header), O(owner), O(group) and O(mode).
+    type: dict
+  absent:
+    description:
+      - File names in O(dir) that must not exist. A name also in O(files) is an error.
+    type: list
+    elements: str
+    default: []
   settings:
     description:
       - The configuration as Nomad's HCL decoder would see it.
@@ -39,7 +58,6 @@ options:
         (C(plugin = {raw_exec = {config = {enabled = true}}}) renders as C(plugin "raw_exec" { ... })).
       - Keys whose value is V(null) are left out.
     type: dict
-    required: true
   header:
     description:
       - Text written as C(#) comment lines at the top of the file, for example the value of C(ansible_managed).
@@ -73,7 +91,7 @@ attributes:
     description: Reports whether the file would change; nothing is written.
   diff_mode:
     support: full
-    description: Shows the file's text before and after.
+    description: Shows the text before and after of each file that changes, and of each file removed.
   platform:
     support: full
     platforms: posix
@@ -100,6 +118,17 @@ EXAMPLES = r'''
           retry_join: ["10.0.0.1:4648", "10.0.0.2:4648", "10.0.0.3:4648"]
   notify: Restart nomad
 
+- name: Write all of a server's and client's files in one call; drop a stale one
+  nomadops.nomad.nomad_agent_config:
+    dir: /etc/nomad.d
+    header: "{{ ansible_managed }}"
+    mode: "0640"
+    files:
+      nomad.hcl: {datacenter: home, data_dir: /opt/nomad}
+      server.hcl: {server: {enabled: true, bootstrap_expect: 3}}
+      client.hcl: {client: {enabled: true}}
+    absent: [security.hcl]
+
 - name: Enable the raw_exec driver
   nomadops.nomad.nomad_agent_config:
     path: /etc/nomad.d/plugins.hcl
@@ -113,19 +142,25 @@ EXAMPLES = r'''
 RETURN = r'''
 path:
   description: The file that was checked or written.
-  returned: always
+  returned: with O(path)
   type: str
   sample: /etc/nomad.d/server.hcl
 checksum:
   description: SHA-1 of the rendered text.
-  returned: always
+  returned: with O(path)
   type: str
   sample: 6bf1d8d1b06b41b1bd0ab94ab1c31b0cbb2c7f2a
 content_changed:
   description: Whether the text differs from the file's current text (mode and owner aside).
-  returned: always
+  returned: with O(path)
   type: bool
   sample: true
+changed_files:
+  description: The names among O(files) whose text, mode, owner or group changed, and those of O(absent) removed.
+  returned: with O(dir)
+  type: list
+  elements: str
+  sample: [server.hcl]
 '''
 
 import errno
@@ -222,55 +257,141 @@ class AgentConfigFile:
             raise ConfigFileError('Failed to write %s: %s' % (self.path, to_native(exc)))
 
 
+def apply(module, config, wanted, before, file_args, result):
+    changed = before != wanted
+    if changed and not module.check_mode:
+        try:
+            config.write(wanted)
+        except ConfigFileError as exc:
+            module.fail_json(msg=to_native(exc), **result)
+    if before is not None or not module.check_mode:
+        file_args = dict(file_args, path=config.path)
+        if before is None and file_args.get('mode') is None:
+            file_args['mode'] = '0600'
+        try:
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+        except Exception as exc:  # set_fs_attributes_if_different raises plain errors for unknown users
+            module.fail_json(msg='Failed to set owner, group or mode of %s: %s' % (config.path, to_native(exc)),
+                             exception=traceback.format_exc(), **result)
+    return changed
+
+
+def text_diff(path, before, after):
+    return dict(before_header=path, after_header=path, before=before or '', after=after or '')
+
+
+def one_file(module, file_args):
+    params = module.params
+    path = params['path']
+    config = AgentConfigFile(path, params['settings'], header=params['header'], check_validity=params['validate'])
+    result = dict(changed=False, path=path)
+    try:
+        wanted = config.render()
+        before = config.current()
+    except ConfigFileError as exc:
+        module.fail_json(msg=to_native(exc), **result)
+    result['checksum'] = hashlib.sha1(to_bytes(wanted, errors='surrogate_or_strict')).hexdigest()
+    result['content_changed'] = before != wanted
+    if module._diff:
+        result['diff'] = text_diff(path, before, wanted)
+    result['changed'] = apply(module, config, wanted, before, file_args, result)
+    return result
+
+
+def directory(module, file_args):
+    """All of a directory's managed files: render and check every one, then write, then remove."""
+    params = module.params
+    conf_dir = params['dir']
+    both = sorted(set(params['files']) & set(params['absent']))
+    if both:
+        module.fail_json(msg='%s: %s named both in files and in absent' % (conf_dir, ', '.join(both)))
+    for name in list(params['files']) + params['absent']:
+        if not name or os.path.basename(name) != name or name in ('.', '..'):
+            module.fail_json(msg="%s: invalid file name '%s' in files or absent: give a plain file name"
+                             % (conf_dir, name))
+    result = dict(changed=False, changed_files=[])
+    configs, planned = [], []
+    try:
+        for name in sorted(params['files']):
+            settings = params['files'][name]
+            if not isinstance(settings, dict):
+                raise ConfigFileError('Invalid settings for %s: expected a dict, got %s'
+                                      % (os.path.join(conf_dir, name), type(settings).__name__))
+            config = AgentConfigFile(os.path.join(conf_dir, name), settings, header=params['header'],
+                                     check_validity=params['validate'])
+            configs.append(config)
+            planned.append((config.render(), config.current()))
+    except ConfigFileError as exc:
+        module.fail_json(msg=to_native(exc), **result)
+
+    diffs = []
+    if not os.path.isdir(conf_dir):
+        result['changed'] = True
+        if not module.check_mode:
+            try:
+                os.makedirs(conf_dir, 0o755)
+            except OSError as exc:
+                module.fail_json(msg='Failed to create %s: %s' % (conf_dir, to_native(exc)), **result)
+    if os.path.isdir(conf_dir):
+        dir_args = dict(file_args, path=conf_dir, mode='0755')
+        result['changed'] = module.set_fs_attributes_if_different(dir_args, result['changed'])
+
+    for config, (wanted, before) in zip(configs, planned):
+        if apply(module, config, wanted, before, file_args, result):
+            result['changed_files'].append(os.path.basename(config.path))
+            if before != wanted:
+                diffs.append(text_diff(config.path, before, wanted))
+
+    for name in params['absent']:
+        config = AgentConfigFile(os.path.join(conf_dir, name), None)
+        try:
+            before = config.current()
+        except ConfigFileError as exc:
+            module.fail_json(msg=to_native(exc), **result)
+        if before is None:
+            continue
+        result['changed_files'].append(name)
+        diffs.append(text_diff(config.path, before, None))
+        if not module.check_mode:
+            try:
+                os.unlink(config.path)
+            except OSError as exc:
+                module.fail_json(msg='Failed to remove %s: %s' % (config.path, to_native(exc)), **result)
+
+    result['changed'] = result['changed'] or bool(result['changed_files'])
+    if module._diff:
+        result['diff'] = diffs
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type='path', required=True),
-            settings=dict(type='dict', required=True),
+            path=dict(type='path'),
+            settings=dict(type='dict'),
+            dir=dict(type='path'),
+            files=dict(type='dict'),
+            absent=dict(type='list', elements='str', default=[]),
             header=dict(type='str'),
             validate=dict(type='bool', default=True),
             owner=dict(type='str'),
             group=dict(type='str'),
             mode=dict(type='raw'),
         ),
+        required_one_of=[('path', 'dir')],
+        mutually_exclusive=[('path', 'dir'), ('settings', 'files')],
+        required_together=[('path', 'settings')],
+        required_by=dict(files='dir'),
         supports_check_mode=True,
     )
-    params = module.params
-    path = params['path']
-    config = AgentConfigFile(path, params['settings'], header=params['header'],
-                             check_validity=params['validate'])
-    result = dict(changed=False, path=path)
-
-    try:
-        wanted = config.render()
-        before = config.current()
-    except ConfigFileError as exc:
-        module.fail_json(msg=to_native(exc), **result)
-
-    result['checksum'] = hashlib.sha1(to_bytes(wanted, errors='surrogate_or_strict')).hexdigest()
-    result['content_changed'] = before != wanted
-    if module._diff:
-        result['diff'] = dict(before_header=path, after_header=path,
-                              before=before if before is not None else '', after=wanted)
-
-    if before != wanted:
-        result['changed'] = True
-        if not module.check_mode:
-            try:
-                config.write(wanted)
-            except ConfigFileError as exc:
-                module.fail_json(msg=to_native(exc), **result)
-
-    if before is not None or not module.check_mode:
-        file_args = module.load_file_common_arguments(params)
-        if before is None and file_args.get('mode') is None:
-            file_args['mode'] = '0600'
-        try:
-            result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
-        except Exception as exc:  # set_fs_attributes_if_different raises plain errors for unknown users
-            module.fail_json(msg='Failed to set owner, group or mode of %s: %s' % (path, to_native(exc)),
-                             exception=traceback.format_exc(), **result)
-
+    file_args = dict((k, module.params[k]) for k in ('owner', 'group', 'mode'))
+    file_args = module.load_file_common_arguments(dict(file_args, path=module.params['path'] or module.params['dir']))
+    if module.params['path']:
+        result = one_file(module, file_args)
+    else:
+        if module.params['files'] is None:
+            module.params['files'] = {}
+        result = directory(module, file_args)
     module.exit_json(**result)
 
 

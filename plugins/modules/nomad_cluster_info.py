@@ -29,7 +29,8 @@ options:
   wait_for_leader:
     description:
       - Wait until the cluster has elected a leader.
-      - Implied when O(expected_servers), O(expected_nodes) or O(expected_node_ids) is set.
+      - Implied when O(expected_servers), O(expected_nodes), O(expected_node_ids) or O(expected_client_agents)
+        is set.
     type: bool
     default: false
   expected_servers:
@@ -46,6 +47,14 @@ options:
       - Stricter than O(expected_nodes) where a host has replaced its node, for example after a clone repair.
         Nomad 0.9.1 keeps the old node C(ready) until its heartbeat TTL runs out, up to five minutes after a
         leader election, so a count alone can be met before the new node has registered.
+    type: list
+    elements: str
+  expected_client_agents:
+    description:
+      - HTTP addresses of client agents (C(http://10.0.0.5:4646)). Each is asked for its own node ID
+        (C(/v1/agent/self)), which is then waited for as in O(expected_node_ids).
+      - For agents started just now, whose node ID no file held before; this saves reading each client's
+        C(client-id) after the start. The connection options other than O(address) apply to them too.
     type: list
     elements: str
   wait_timeout:
@@ -289,12 +298,42 @@ def missing(info, want_leader, expected_servers, expected_nodes, expected_node_i
     return gaps
 
 
+class AgentNodeIDs(object):
+    """The node IDs that client agents report about themselves, asked until each has answered."""
+
+    def __init__(self, module, addresses):
+        self.module = module
+        self.pending = list(addresses or ())
+        self.ids = {}
+        self.errors = {}
+
+    def read(self):
+        for address in list(self.pending):
+            try:
+                me, dummy = client_from_module(self.module, address=address).get('/v1/agent/self')
+                node_id = ((me or {}).get('stats') or {}).get('client', {}).get('node_id')
+            except NomadError as e:
+                self.errors[address] = str(e)
+                continue
+            if node_id:
+                self.ids[address] = node_id
+                self.pending.remove(address)
+            else:
+                self.errors[address] = 'it is not a client'
+        return list(self.ids.values())
+
+    def gaps(self):
+        return ['client agent %s has not said its node ID (%s)' % (a, self.errors.get(a, 'no answer'))
+                for a in self.pending]
+
+
 def main():
     argument_spec = nomad_argument_spec(
         wait_for_leader=dict(type='bool', default=False),
         expected_servers=dict(type='int'),
         expected_nodes=dict(type='int'),
         expected_node_ids=dict(type='list', elements='str'),
+        expected_client_agents=dict(type='list', elements='str'),
         wait_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -303,7 +342,7 @@ def main():
         if p[key] is not None and p[key] < 0:
             module.fail_json(msg='%s must not be negative, got %d' % (key, p[key]))
     want_leader = p['wait_for_leader'] or any(p[key] is not None for key in (
-        'expected_servers', 'expected_nodes', 'expected_node_ids'))
+        'expected_servers', 'expected_nodes', 'expected_node_ids', 'expected_client_agents'))
     waiting = want_leader
 
     try:
@@ -312,12 +351,14 @@ def main():
         module.fail_json(msg='Failed to read the Nomad cluster: %s' % e)
 
     cluster = ClusterInfo(client)
+    agents = AgentNodeIDs(module, p['expected_client_agents'])
     start = time.monotonic()
     try:
         while True:
             info = cluster.read()
+            node_ids = (p['expected_node_ids'] or []) + agents.read()
             gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes'],
-                           p['expected_node_ids']) if waiting else []
+                           node_ids) + agents.gaps() if waiting else []
             elapsed = round(time.monotonic() - start, 2)
             if not gaps:
                 break

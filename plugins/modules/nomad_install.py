@@ -117,6 +117,23 @@ options:
       - Seconds to wait for the mirror to connect or to send more data.
     type: int
     default: 30
+  data_dir:
+    description:
+      - Also create Nomad's data directory here, owned by O(owner) and O(group) with mode V(0700),
+        as it holds the node secret and the raft log. An existing directory gets that owner, group and mode.
+      - Not created when not given.
+    type: path
+  systemd_unit:
+    description:
+      - Also install this text as the agent's systemd unit at O(systemd_unit_path) (V(0644), root),
+        and reload systemd after it changed. Not written when not given.
+      - Together with O(data_dir) this lays a host out as HashiCorp's own package does (binary, data
+        directory, unit) in one task.
+    type: str
+  systemd_unit_path:
+    description: Where O(systemd_unit) goes.
+    type: path
+    default: /etc/systemd/system/nomad.service
 attributes:
   check_mode:
     support: full
@@ -127,7 +144,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the version, sha256, owner, group and mode before and after.
+      - Shows the version, sha256, owner, group and mode before and after, and the unit's text.
   platform:
     support: full
     platforms: posix
@@ -153,6 +170,12 @@ EXAMPLES = r'''
     version: 0.9.1
     releases_url: file:///srv/mirror
     checksum: "sha256:{{ nomad_zip_sha256 }}"
+
+- name: Install Nomad with its data directory and the systemd unit, as the package would
+  nomadops.nomad.nomad_install:
+    version: 0.9.1
+    data_dir: /opt/nomad
+    systemd_unit: "{{ lookup('ansible.builtin.template', 'nomad.service.j2') }}"
 
 - name: Install from an internal mirror signed with our own key, into /opt/nomad/bin
   nomadops.nomad.nomad_install:
@@ -207,8 +230,14 @@ downloaded:
   returned: success
   type: bool
   sample: false
+unit_changed:
+  description: Whether the systemd unit was (or in check mode would be) written. False without O(systemd_unit).
+  returned: success
+  type: bool
+  sample: false
 '''
 
+import errno
 import grp
 import hashlib
 import json
@@ -236,6 +265,8 @@ BINARY = 'nomad'
 # than a state directory, because it must follow install_dir and be writable
 # by whoever may write the binary.
 RECORD = '.nomad.install.json'
+# The data directory holds the node secret ID and the raft log.
+DATA_DIR_MODE = 0o700
 
 
 class InstallError(Exception):
@@ -459,6 +490,56 @@ class NomadInstaller(object):
         os.rename(tmp, self.record_path)
         self.tmpfiles.remove(tmp)
 
+    def ensure_data_dir(self, uid, gid):
+        """Create or fix the data directory; True when something changed."""
+        path = self.module.params['data_dir']
+        if not path:
+            return False
+        if os.path.lexists(path) and not os.path.isdir(path):
+            raise InstallError('data_dir %s exists and is not a directory' % path)
+        changed = not os.path.isdir(path)
+        if changed and not self.module.check_mode:
+            os.makedirs(path, DATA_DIR_MODE)
+        if os.path.isdir(path):
+            file_args = self.module.load_file_common_arguments(dict(
+                path=path, owner=self.module.params['owner'], group=self.module.params['group'],
+                mode='%04o' % DATA_DIR_MODE))
+            changed = self.module.set_fs_attributes_if_different(file_args, changed)
+        return changed
+
+    def ensure_unit(self):
+        """Write the systemd unit when its text differs; return (changed, text before)."""
+        text, path = self.module.params['systemd_unit'], self.module.params['systemd_unit_path']
+        if text is None:
+            return False, None
+        try:
+            with open(path) as handle:
+                before = handle.read()
+        except (IOError, OSError) as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            before = None
+        if before == text:
+            changed = False
+        else:
+            changed = True
+            if not self.module.check_mode:
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.nomad.unit.')
+                self.tmpfiles.append(tmp)
+                with os.fdopen(fd, 'w') as out:
+                    out.write(text)
+                    os.fchmod(out.fileno(), 0o644)
+                os.rename(tmp, path)
+                self.tmpfiles.remove(tmp)
+        if not self.module.check_mode:
+            file_args = self.module.load_file_common_arguments(dict(path=path, owner='root', group='root',
+                                                                    mode='0644'))
+            changed = self.module.set_fs_attributes_if_different(file_args, changed)
+        if changed and not self.module.check_mode:
+            systemctl = self.module.get_bin_path('systemctl', required=True)
+            self.module.run_command([systemctl, 'daemon-reload'], check_rc=True)
+        return changed, before
+
     def cleanup(self):
         for tmp in self.tmpfiles:
             try:
@@ -511,7 +592,10 @@ class NomadInstaller(object):
                                                                mode='%04o' % self.mode))
             changed = module.set_fs_attributes_if_different(file_args, changed)
 
-        result.update(changed=changed, sha256=new_sha, zip_sha256=zip_sha, signed_by=signed_by)
+        changed = self.ensure_data_dir(uid, gid) or changed
+        unit_changed, unit_before = self.ensure_unit()
+        result.update(changed=changed or unit_changed, unit_changed=unit_changed, sha256=new_sha,
+                      zip_sha256=zip_sha, signed_by=signed_by)
         if module._diff:
             after_attrs = {'owner': module.params['owner'], 'group': module.params['group'],
                            'mode': '%04o' % self.mode}
@@ -520,6 +604,10 @@ class NomadInstaller(object):
             after = dict(version=self.version, sha256=new_sha)
             after.update(after_attrs)
             result['diff'] = dict(before=before, after=after, before_header=self.path, after_header=self.path)
+            if unit_changed:
+                unit_path = module.params['systemd_unit_path']
+                result['diff'] = [result['diff'], dict(before=unit_before or '', after=module.params['systemd_unit'],
+                                                       before_header=unit_path, after_header=unit_path)]
         return result
 
 
@@ -540,6 +628,9 @@ def main():
             gpg_key=dict(type='str', no_log=False),
             validate_certs=dict(type='bool', default=True),
             timeout=dict(type='int', default=30),
+            data_dir=dict(type='path'),
+            systemd_unit=dict(type='str'),
+            systemd_unit_path=dict(type='path', default='/etc/systemd/system/nomad.service'),
         ),
         supports_check_mode=True,
     )

@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nomad_host_info
+short_description: Read what a Nomad host is, in one call - addresses, agent state and node identity
+version_added: 0.2.0
+description:
+  - Reads, on the managed host, everything the roles need to know about it before they change anything.
+  - "Network: every interface with its first IPv4 address, and the interface of the default route.
+    Containers and many VMs have no default route, so that may be null."
+  - "Agent: whether the systemd unit O(service_name) is installed, running and enabled."
+  - "Node identity: the client node ID (C(<data_dir>/client/client-id)) and a digest of the node secret
+    (C(<data_dir>/client/secret-id)). Hosts cloned from one another after Nomad ran share both, and only one
+    node registers for all of them; comparing these values finds them. The secret itself is never returned."
+  - One module call instead of fact gathering, a service listing and two file reads, because each call is
+    a round trip to the host.
+  - Runs on the managed host with the Python standard library only.
+author:
+  - nomadops maintainers (@nomadops)
+extends_documentation_fragment:
+  - nomadops.nomad.attributes.info_module
+options:
+  data_dir:
+    description: Nomad's C(data_dir) on the host.
+    type: path
+    default: /opt/nomad
+  service_name:
+    description: Name of the systemd unit that runs the agent, without C(.service).
+    type: str
+    default: nomad
+notes:
+  - Reading C(<data_dir>) needs root, as Nomad keeps it private.
+'''
+
+EXAMPLES = r'''
+- name: Read the host's addresses, agent state and node identity
+  nomadops.nomad.nomad_host_info:
+  register: nomad_host
+
+- name: Use the default route's address, or eth0's
+  ansible.builtin.debug:
+    msg: "{{ nomad_host.interfaces[nomad_host.default_interface or 'eth0'] }}"
+'''
+
+RETURN = r'''
+interfaces:
+  description: Each network interface but loopback, with its first IPv4 address (null when it has none).
+  returned: always
+  type: dict
+  sample: {eth0: 10.89.0.2}
+default_interface:
+  description: The interface of the IPv4 default route, or null when there is none.
+  returned: always
+  type: str
+  sample: eth0
+service:
+  description: The agent's systemd unit.
+  returned: always
+  type: dict
+  contains:
+    installed:
+      description: Whether systemd knows the unit.
+      type: bool
+      sample: true
+    active:
+      description: Whether the unit is running (C(ActiveState=active)).
+      type: bool
+      sample: true
+    enabled:
+      description: Whether the unit starts at boot.
+      type: bool
+      sample: true
+node_id:
+  description: The client node ID from C(<data_dir>/client/client-id), or null when the host has none yet.
+  returned: always
+  type: str
+  sample: 1d061e01-5877-3589-e753-17ce53c1d921
+node_secret_digest:
+  description:
+    - SHA-256 of C(<data_dir>/client/secret-id), or null when there is none. Equal digests mean a shared secret.
+  returned: always
+  type: str
+  sample: 5f0c8cb7aa4d8ecc1f4c8a4ed2c3a0cb1bd4e4a5d4a0a2e0f8e8b26f6c1e3b7d
+'''
+
+import array
+import errno
+import fcntl
+import hashlib
+import os
+import socket
+import struct
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+SIOCGIFADDR = 0x8915
+SYS_NET = '/sys/class/net'
+PROC_ROUTE = '/proc/net/route'
+
+
+def interface_names():
+    try:
+        return sorted(n for n in os.listdir(SYS_NET) if n != 'lo')
+    except OSError:
+        return [name for dummy, name in socket.if_nameindex() if name != 'lo']
+
+
+def ipv4_address(name):
+    """The interface's (first) IPv4 address, or None. SIOCGIFADDR: no iproute2 needed."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        request = array.array('B', struct.pack('256s', name[:15].encode('utf-8')))
+        fcntl.ioctl(sock.fileno(), SIOCGIFADDR, request, True)
+        return socket.inet_ntoa(request.tobytes()[20:24])
+    except (IOError, OSError):
+        return None
+    finally:
+        sock.close()
+
+
+def default_interface():
+    """The interface of the IPv4 default route (destination and mask 0), or None."""
+    try:
+        with open(PROC_ROUTE) as handle:
+            lines = handle.read().splitlines()[1:]
+    except (IOError, OSError):
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 7 and fields[1] == '00000000' and fields[7] == '00000000':
+            return fields[0]
+    return None
+
+
+def service_state(module, name):
+    systemctl = module.get_bin_path('systemctl')
+    state = dict(installed=False, active=False, enabled=False)
+    if not systemctl:
+        return state
+    rc, out, dummy = module.run_command([systemctl, 'show', name + '.service',
+                                         '--property=LoadState,ActiveState,UnitFileState'])
+    if rc != 0:
+        return state
+    props = dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+    state['installed'] = props.get('LoadState') == 'loaded'
+    state['active'] = props.get('ActiveState') in ('active', 'reloading')
+    state['enabled'] = props.get('UnitFileState') in ('enabled', 'enabled-runtime', 'linked', 'alias')
+    return state
+
+
+def read_identity_file(path):
+    """The file's stripped text, or None when it does not exist or is empty."""
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read().strip()
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    return text or None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            data_dir=dict(type='path', default='/opt/nomad'),
+            service_name=dict(type='str', default='nomad'),
+        ),
+        supports_check_mode=True,
+    )
+    client_dir = os.path.join(module.params['data_dir'], 'client')
+    try:
+        node_id = read_identity_file(os.path.join(client_dir, 'client-id'))
+        secret = read_identity_file(os.path.join(client_dir, 'secret-id'))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='Failed to read the node identity in %s: %s' % (client_dir, to_native(exc)))
+
+    module.exit_json(
+        changed=False,
+        interfaces=dict((name, ipv4_address(name)) for name in interface_names()),
+        default_interface=default_interface(),
+        service=service_state(module, module.params['service_name']),
+        node_id=to_native(node_id) if node_id else None,
+        node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
+    )
+
+
+if __name__ == '__main__':
+    main()
