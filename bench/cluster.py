@@ -10,8 +10,10 @@ Scenario cluster3 (three hosts, each server and client, as molecule/default):
                   the converge, whose last task is the readiness gate; and how long
                   that gate itself waited
   re-run          the same playbook again (must change nothing)
+  module calls    per host, in one more re-run at -vvv: every module the hosts
+                  ran (the round trips that decide a re-run's time)
 Scenario cluster13 (three server+client hosts plus ten client-only hosts):
-  cold converge and time to ready.
+  the same, all 13 hosts in one batch of forks.
 
 Each step is one `tests/hosts/molecule.sh` run (it holds the podman lock), so
 the figures include molecule's own start-up of a few seconds. The scenarios
@@ -44,8 +46,9 @@ DIRECT = (
 )
 
 
-def molecule(action, scenario, log):
-    env = dict(os.environ, MOLECULE_GLOB='bench/molecule/*/molecule.yml', PY_COLORS='0', ANSIBLE_FORCE_COLOR='0')
+def molecule(action, scenario, log, **extra_env):
+    env = dict(os.environ, MOLECULE_GLOB='bench/molecule/*/molecule.yml', PY_COLORS='0', ANSIBLE_FORCE_COLOR='0',
+               **extra_env)
     if action == 'converge':
         cmd = ['bash', '-c', DIRECT, 'bench', KEY_COPY if os.path.getsize(KEY_COPY) else '', action, scenario]
     else:
@@ -67,6 +70,14 @@ def recap(out):
     for host, changed in re.findall(r'^\s*[│|]?\s*([\w.-]+)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M):
         counts[host] = int(changed)
     return counts
+
+
+def module_calls(out):
+    """{host: [module, ...]} from -vvv output: each module Ansible put on a host."""
+    calls = {}
+    for host, name in re.findall(r'^<([\w.-]+)> PUT \S+ TO \S+/AnsiballZ_(\w+)\.py$', out, re.M):
+        calls.setdefault(host, []).append(name)
+    return calls
 
 
 def waited(out):
@@ -114,10 +125,15 @@ def run(scenario, keep, log):
     gate = waited(out)
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
           % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
-    if scenario == 'cluster3':
-        again, out = molecule('converge', scenario, log)
-        changed = recap(out)
-        print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
+    again, out = molecule('converge', scenario, log)
+    changed = recap(out)
+    print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
+    dummy, out = molecule('converge', scenario, log, ANSIBLE_VERBOSITY='3')
+    calls = module_calls(out)
+    counts = sorted(set(len(names) for names in calls.values()))
+    print('  module calls per host on a re-run: %s   (%s)' % (
+        ' or '.join(str(c) for c in counts),
+        '; '.join('%s: %s' % (host, ', '.join(calls[host])) for host in sorted(calls)[:4])))
     if not keep:
         molecule('destroy', scenario, log)
 

@@ -495,8 +495,6 @@ class NomadInstaller(object):
         path = self.module.params['data_dir']
         if not path:
             return False
-        if os.path.lexists(path) and not os.path.isdir(path):
-            raise InstallError('data_dir %s exists and is not a directory' % path)
         changed = not os.path.isdir(path)
         if changed and not self.module.check_mode:
             os.makedirs(path, DATA_DIR_MODE)
@@ -560,6 +558,12 @@ class NomadInstaller(object):
         if self.urls.scheme in ('http', 'https') and not release.HAS_REQUESTS:
             module.fail_json(msg=missing_required_lib('requests'), exception=release.REQUESTS_IMPORT_ERROR)
         uid, gid = _resolve_owner(module.params['owner'], module.params['group'])
+        data_dir = module.params['data_dir']
+        if data_dir and os.path.lexists(data_dir) and not os.path.isdir(data_dir):
+            raise InstallError('data_dir %s exists and is not a directory' % data_dir)
+        unit_dir = os.path.dirname(module.params['systemd_unit_path'])
+        if module.params['systemd_unit'] is not None and not os.path.isdir(unit_dir):
+            raise InstallError('systemd_unit_path: directory %s does not exist (is systemd installed?)' % unit_dir)
 
         previous_version = self.installed_version()
         installed_sha = release.sha256_file(self.path) if os.path.isfile(self.path) else None

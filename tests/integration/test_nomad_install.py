@@ -572,3 +572,56 @@ def test_hanging_binary_in_place_is_replaced(mirror, env, bindir, good_mirror):
     assert result['changed'] is True, result.get('msg')
     assert result['previous_version'] is None
     assert sha256(str(bindir / 'nomad')) == good_mirror['0.9.1'].binary_sha256
+
+
+# ------------------------------------------------------------------ the package layout
+
+UNIT = '[Unit]\nDescription=Nomad\n\n[Service]\nExecStart=/usr/local/bin/nomad agent -config /etc/nomad.d\n'
+
+
+@pytest.fixture
+def systemctl_log(tmp_path, env):
+    """A stand-in systemctl first on PATH, logging its arguments."""
+    fake = tmp_path / 'fakebin'
+    fake.mkdir()
+    log = tmp_path / 'systemctl.log'
+    (fake / 'systemctl').write_text('#!/bin/sh\necho "$@" >> %s\n' % log)
+    (fake / 'systemctl').chmod(0o755)
+    env['PATH'] = '%s:%s' % (fake, env['PATH'])
+    return log
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason='the unit is owned by root')
+def test_data_dir_and_unit_are_laid_out_once(mirror, env, bindir, tmp_path, systemctl_log):
+    data_dir, unit = tmp_path / 'opt' / 'nomad', tmp_path / 'nomad.service'
+    args = base_args('file://%s' % mirror, bindir, mirror, data_dir=str(data_dir), systemd_unit=UNIT,
+                     systemd_unit_path=str(unit))
+
+    checked = run(env, args, check=True)
+    assert (checked['changed'], checked['unit_changed']) == (True, True), checked.get('msg')
+    assert not data_dir.exists() and not unit.exists() and not systemctl_log.exists()
+
+    first = run(env, args)
+    assert (first['changed'], first['unit_changed']) == (True, True), first.get('msg')
+    assert stat.S_IMODE(os.stat(str(data_dir)).st_mode) == 0o700
+    assert unit.read_text() == UNIT and stat.S_IMODE(os.stat(str(unit)).st_mode) == 0o644
+    assert systemctl_log.read_text() == 'daemon-reload\n'
+
+    second = run(env, args)
+    assert (second['changed'], second['unit_changed']) == (False, False)
+    assert systemctl_log.read_text() == 'daemon-reload\n'
+
+    os.chmod(str(data_dir), 0o755)
+    changed = run(env, dict(args, systemd_unit=UNIT + 'KillMode=process\n'), diff=True)
+    assert (changed['changed'], changed['unit_changed']) == (True, True)
+    assert stat.S_IMODE(os.stat(str(data_dir)).st_mode) == 0o700
+    assert changed['diff'][1]['before'] == UNIT and changed['diff'][1]['after'].endswith('KillMode=process\n')
+    assert systemctl_log.read_text() == 'daemon-reload\ndaemon-reload\n'
+
+
+def test_data_dir_that_is_a_file_fails_before_anything_changes(mirror, env, bindir, tmp_path):
+    (tmp_path / 'data').write_text('not a directory')
+    result = run(env, base_args('file://%s' % mirror, bindir, mirror, data_dir=str(tmp_path / 'data')))
+    assert result.get('failed') is True
+    assert 'data_dir %s exists and is not a directory' % (tmp_path / 'data') in result['msg']
+    assert listing(bindir) == []

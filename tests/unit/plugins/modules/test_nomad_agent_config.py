@@ -209,3 +209,81 @@ def test_recorded_agent_config_samples_round_trip(tmp_path):
     result = run(dict(path=path, settings=settings))
     assert result.get('failed') is not True, result.get('msg')
     assert loads(open(path).read(), path) == settings
+
+
+# ---- dir + files: all of a host's files in one call -------------------------
+
+CLIENT = {'client': {'enabled': True, 'servers': ['10.0.0.1:4647']}}
+BASE = {'datacenter': 'home', 'data_dir': '/opt/nomad'}
+
+
+def test_directory_is_created_and_every_file_written(tmp_path):
+    conf = tmp_path / 'nomad.d'
+    result = run(dict(dir=str(conf), files={'nomad.hcl': BASE, 'server.hcl': SERVER, 'client.hcl': CLIENT},
+                      mode='0640'))
+    assert result['changed'] is True
+    assert sorted(result['changed_files']) == ['client.hcl', 'nomad.hcl', 'server.hcl']
+    assert stat.S_IMODE(os.stat(str(conf)).st_mode) == 0o755
+    for name in ('nomad.hcl', 'server.hcl', 'client.hcl'):
+        assert stat.S_IMODE(os.stat(str(conf / name)).st_mode) == 0o640
+    assert loads((conf / 'client.hcl').read_text(), 'client.hcl')['client'][0]['servers'] == ['10.0.0.1:4647']
+
+
+def test_directory_second_run_changes_nothing(tmp_path):
+    args = dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER}, absent=['client.hcl'],
+                mode='0640')
+    run(args)
+    result = run(args)
+    assert result['changed'] is False
+    assert result['changed_files'] == []
+
+
+def test_one_bad_file_leaves_every_file_as_it_was(tmp_path):
+    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER}, mode='0640'))
+    before = dict((n, (tmp_path / n).read_text()) for n in ('nomad.hcl', 'server.hcl'))
+    bad = {'server': dict(SERVER['server'], bootstrap_expectt=3)}
+    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': dict(BASE, datacenter='other'), 'server.hcl': bad},
+                      absent=['nomad.hcl.bak'], mode='0640'))
+    assert result['failed'] is True
+    assert 'server.hcl' in result['msg'] and 'bootstrap_expectt' in result['msg']
+    # nomad.hcl sorts first and was valid, but nothing is written until every file passed.
+    assert dict((n, (tmp_path / n).read_text()) for n in ('nomad.hcl', 'server.hcl')) == before
+
+
+def test_absent_files_are_removed_and_shown_in_the_diff(tmp_path):
+    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER}, mode='0640'))
+    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE}, absent=['server.hcl', 'gossip.hcl'],
+                      mode='0640'), diff=True)
+    assert result['changed'] is True
+    assert result['changed_files'] == ['server.hcl']
+    assert not (tmp_path / 'server.hcl').exists()
+    assert [d['before_header'] for d in result['diff']] == [str(tmp_path / 'server.hcl')]
+    assert 'bootstrap_expect' in result['diff'][0]['before'] and result['diff'][0]['after'] == ''
+
+
+def test_directory_check_mode_writes_and_removes_nothing(tmp_path):
+    conf = tmp_path / 'nomad.d'
+    result = run(dict(dir=str(conf), files={'nomad.hcl': BASE}, mode='0640'), check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert not conf.exists()
+    assert result['diff'][0]['before'] == '' and 'datacenter' in result['diff'][0]['after']
+    run(dict(dir=str(tmp_path), files={'server.hcl': SERVER}, mode='0640'))
+    result = run(dict(dir=str(tmp_path), files={}, absent=['server.hcl']), check_mode=True)
+    assert result['changed'] is True and (tmp_path / 'server.hcl').exists()
+
+
+@pytest.mark.parametrize('args, words', [
+    (dict(files={'server.hcl': SERVER}, absent=['server.hcl']), 'server.hcl named both in files and in absent'),
+    (dict(files={'../server.hcl': SERVER}), "invalid file name '../server.hcl'"),
+    (dict(files={'server.hcl': 'enabled = true'}), 'expected a dict'),
+])
+def test_bad_directory_arguments_are_named(tmp_path, args, words):
+    result = run(dict(args, dir=str(tmp_path)))
+    assert result['failed'] is True
+    assert words in result['msg']
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_path_and_dir_together_are_refused(tmp_path):
+    result = run(dict(path=str(tmp_path / 'a.hcl'), settings=SERVER, dir=str(tmp_path), files={}))
+    assert result['failed'] is True and 'mutually exclusive' in result['msg']

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nomad_cluster_info against recorded cluster responses."""
 
-from nomad_replay import ReplayServer, fixture, recorded, run_module
+from nomad_replay import ReplayServer, exchange, fixture, recorded, run_module
 
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_cluster_info
 
@@ -91,3 +91,34 @@ def test_count_met_but_a_node_id_missing_keeps_waiting(capsys):
     assert result['ready_nodes'] == 3
     assert 'nodes not ready: %s: not registered' % new_node in result['msg']
     assert NOMAD3 not in result['msg']
+
+
+def agent_self(node_id):
+    return exchange('GET', '/v1/agent/self', body={'stats': {'client': {'node_id': node_id}}})
+
+
+def test_client_agents_name_the_nodes_to_wait_for(capsys):
+    # The recorded nodes hold 1d061e01 and cbf7908f, both ready; the first
+    # agent is not up yet on its first ask, as right after a start.
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv, \
+            ReplayServer([exchange('GET', '/v1/agent/self', status=500, body='agent starting'),
+                          agent_self('1d061e01-5877-3589-e753-17ce53c1d921')]) as one, \
+            ReplayServer([agent_self('cbf7908f-800b-95b3-8852-2b3a2f476899')]) as two:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_client_agents=[one.address, two.address], wait_timeout=10), capsys)
+    assert not failed, result
+    assert len(one.calls('GET', '/v1/agent/self')) == 2
+    # Each agent is asked until it answers, then never again.
+    assert len(two.calls('GET', '/v1/agent/self')) == 1
+
+
+def test_client_agent_whose_node_is_missing_is_named(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv, \
+            ReplayServer([agent_self('00000000-1111-2222-3333-444444444444')]) as one, \
+            ReplayServer([exchange('GET', '/v1/agent/self', status=500, body='agent starting')]) as two:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_client_agents=[one.address, two.address], wait_timeout=1), capsys)
+    assert failed
+    assert 'nodes not ready: 00000000-1111-2222-3333-444444444444: not registered' in result['msg']
+    assert 'client agent %s has not said its node ID' % two.address in result['msg']
+    assert 'agent starting' in result['msg']

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""nomad_host_info: addresses, agent state and node identity in one read."""
+
+import hashlib
+import socket
+
+from nomad_replay import run_module
+
+from ansible.module_utils import basic
+
+from ansible_collections.nomadops.nomad.plugins.modules import nomad_host_info
+
+NODE_ID = '36492a80-8800-926a-6578-939ad5aa1188'
+SECRET = b'45dbb27d-5664-6f3e-c981-1c3cae0027f6'
+
+
+def fake_systemctl(monkeypatch, out, rc=0):
+    calls = []
+
+    def run_command(self, args, **kwargs):
+        calls.append(args)
+        return rc, out, ''
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/bin/' + name)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    return calls
+
+
+def test_identity_is_read_and_the_secret_only_as_a_digest(tmp_path, monkeypatch, capsys):
+    client = tmp_path / 'client'
+    client.mkdir()
+    (client / 'client-id').write_text(NODE_ID + '\n')
+    (client / 'secret-id').write_bytes(SECRET)
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys, check_mode=True)
+    assert not failed, result
+    assert result['changed'] is False
+    assert result['node_id'] == NODE_ID
+    assert result['node_secret_digest'] == hashlib.sha256(SECRET).hexdigest()
+    assert SECRET.decode() not in repr(result)
+    assert result['service'] == {'installed': True, 'active': True, 'enabled': True}
+
+
+def test_fresh_host_has_no_identity_and_no_agent(tmp_path, monkeypatch, capsys):
+    calls = fake_systemctl(monkeypatch, 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path / 'nothing'),
+                                                           service_name='nomad-test'), capsys)
+    assert not failed, result
+    assert result['node_id'] is None and result['node_secret_digest'] is None
+    assert result['service'] == {'installed': False, 'active': False, 'enabled': False}
+    assert calls[0][:3] == ['/bin/systemctl', 'show', 'nomad-test.service']
+
+
+def test_empty_client_id_counts_as_none(tmp_path, monkeypatch, capsys):
+    (tmp_path / 'client').mkdir()
+    (tmp_path / 'client' / 'client-id').write_text('\n')
+    fake_systemctl(monkeypatch, '')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys)
+    assert not failed and result['node_id'] is None
+
+
+def test_interfaces_are_this_machines_without_loopback(tmp_path, monkeypatch, capsys):
+    fake_systemctl(monkeypatch, '')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys)
+    assert not failed
+    names = sorted(name for dummy, name in socket.if_nameindex() if name != 'lo')
+    assert sorted(result['interfaces']) == names
+    for address in result['interfaces'].values():
+        assert address is None or socket.inet_aton(address)
+    assert result['default_interface'] is None or result['default_interface'] in names
+
+
+def test_default_route_is_read_from_the_routing_table(tmp_path, monkeypatch):
+    table = tmp_path / 'route'
+    table.write_text('Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n'
+                     'eth1\t0000590A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n'
+                     'eth0\t00000000\t0100590A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n')
+    monkeypatch.setattr(nomad_host_info, 'PROC_ROUTE', str(table))
+    assert nomad_host_info.default_interface() == 'eth0'
+    table.write_text(table.read_text().splitlines()[0] + '\n')
+    assert nomad_host_info.default_interface() is None
