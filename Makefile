@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv shellcheck
+APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv shellcheck openssh-client
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: deps apt venv test unit integration sanity lint molecule molecule-all cluster cluster-down bench clean

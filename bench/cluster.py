@@ -16,7 +16,15 @@ Scenario cluster13 (three server+client hosts plus ten client-only hosts):
   the same, all 13 hosts in one batch of forks.
 
 Each step is one `tests/hosts/molecule.sh` run (it holds the podman lock), so
-the figures include molecule's own start-up of a few seconds. The scenarios
+the figures include molecule's own start-up of a few seconds.
+
+--transport podman (the default) reaches the hosts as molecule does, through
+`podman exec`: every module call is several podman commands, and podman runs
+those one at a time across all containers, so a module call costs the same
+wall time per host however many forks there are. --transport ssh reaches the
+same hosts the way users reach theirs: SSH with pipelining and a persistent
+connection per host (the README's recommended settings), where hosts are
+served in parallel and a module call is one round trip. The scenarios
 live in bench/molecule/ and are found through MOLECULE_GLOB: `make test`,
 which looks in molecule/, never runs them.
 
@@ -42,15 +50,50 @@ KEY_COPY = os.path.join(ROOT, '.cache', 'bench-mirror-key.asc')
 # therefore runs molecule itself, under the same lock, with the key saved at create.
 DIRECT = (
     '. tests/hosts/env.sh && set -a && . .cache/mirror/env && set +a && '
-    'export NOMADOPS_MIRROR_KEY="$1" && exec 9>"$NOMADOPS_LOCK" && flock 9 && molecule "$2" -s "$3" 9>&-'
+    'export NOMADOPS_MIRROR_KEY="$1" && exec 9>"$NOMADOPS_LOCK" && flock 9 && molecule "$2" -s "$3" "${@:4}" 9>&-'
 )
+SSH_DIR = os.path.join(ROOT, '.cache', 'bench-ssh')
+SSH_ARGS = ('-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=auto '
+            '-o ControlPersist=300s -o ControlPath=%s/cm-%%h' % SSH_DIR)
 
 
-def molecule(action, scenario, log, **extra_env):
+def podman(*args):
+    return subprocess.run(['bash', '-c', '. tests/hosts/env.sh && podman "$@"', 'podman'] + list(args), cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True).stdout.decode()
+
+
+def scenario_hosts(scenario):
+    import yaml
+    with open(os.path.join(ROOT, 'bench', 'molecule', scenario, 'molecule.yml')) as handle:
+        return [p['name'] for p in yaml.safe_load(handle)['platforms']]
+
+
+def ssh_inventory(scenario):
+    """An inventory that reaches the scenario's hosts over SSH; its host vars win over molecule's."""
+    key = os.path.join(SSH_DIR, 'id_ed25519')
+    os.makedirs(SSH_DIR, exist_ok=True)
+    if not os.path.exists(key):
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'bench', '-f', key], check=True)
+    lines = []
+    for host in scenario_hosts(scenario):
+        podman('exec', host, 'sh', '-c', 'mkdir -p -m 700 /root/.ssh && systemctl start ssh')
+        podman('cp', key + '.pub', host + ':/root/.ssh/authorized_keys')
+        address = podman('inspect', host, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
+        lines.append("%s ansible_host=%s ansible_connection=ssh ansible_user=root ansible_ssh_private_key_file=%s "
+                     "ansible_ssh_pipelining=true ansible_ssh_common_args='%s'" % (host, address.strip(), key, SSH_ARGS))
+    path = os.path.join(SSH_DIR, scenario + '.ini')
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines) + '\n')
+    return path
+
+
+def molecule(action, scenario, log, inventory=None, **extra_env):
     env = dict(os.environ, MOLECULE_GLOB='bench/molecule/*/molecule.yml', PY_COLORS='0', ANSIBLE_FORCE_COLOR='0',
                **extra_env)
     if action == 'converge':
         cmd = ['bash', '-c', DIRECT, 'bench', KEY_COPY if os.path.getsize(KEY_COPY) else '', action, scenario]
+        if inventory:
+            cmd += ['--', '-i', inventory]
     else:
         cmd = [MOLECULE, action, '-s', scenario]
     start = time.monotonic()
@@ -73,10 +116,17 @@ def recap(out):
 
 
 def module_calls(out):
-    """{host: [module, ...]} from -vvv output: each module Ansible put on a host."""
+    """{host: n} from -vvv output: the commands that ran Python on each host.
+
+    A module is one such command, piped to the interpreter (pipelining) or
+    run from a file put there first. Interpreter discovery, a shell command
+    that only looks for Python, is left out.
+    """
     calls = {}
-    for host, name in re.findall(r'^<([\w.-]+)> PUT \S+ TO \S+/AnsiballZ_(\w+)\.py$', out, re.M):
-        calls.setdefault(host, []).append(name)
+    for line in re.findall(r"^<[\w.-]+> (?:SSH: EXEC|RUN) .*$", out, re.M):
+        if 'ENDFOUND' not in line and re.search(r"/python3[\d.]*(?:'| \S*AnsiballZ_\w+\.py)", line):
+            host = line[1:line.index('>')]
+            calls[host] = calls.get(host, 0) + 1
     return calls
 
 
@@ -111,12 +161,13 @@ def first_start(hosts):
     return min(stamps) if stamps else None
 
 
-def run(scenario, keep, log):
-    print('%s:' % scenario)
+def run(scenario, keep, log, transport):
+    print('%s (%s):' % (scenario, transport))
     molecule('destroy', scenario, log)
     molecule('create', scenario, log)  # create + prepare (mirror copied in): not timed
     save_key()
-    cold, out = molecule('converge', scenario, log)
+    inventory = ssh_inventory(scenario) if transport == 'ssh' else None
+    cold, out = molecule('converge', scenario, log, inventory)
     ended = time.time()
     changed = recap(out)
     print('  cold converge      %6.1f s   changed tasks: %d over %d hosts'
@@ -125,15 +176,14 @@ def run(scenario, keep, log):
     gate = waited(out)
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
           % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
-    again, out = molecule('converge', scenario, log)
+    again, out = molecule('converge', scenario, log, inventory)
     changed = recap(out)
     print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
-    dummy, out = molecule('converge', scenario, log, ANSIBLE_VERBOSITY='3')
+    dummy, out = molecule('converge', scenario, log, inventory, ANSIBLE_VERBOSITY='3')
     calls = module_calls(out)
-    counts = sorted(set(len(names) for names in calls.values()))
     print('  module calls per host on a re-run: %s   (%s)' % (
-        ' or '.join(str(c) for c in counts),
-        '; '.join('%s: %s' % (host, ', '.join(calls[host])) for host in sorted(calls)[:4])))
+        ' or '.join(str(c) for c in sorted(set(calls.values()))),
+        ', '.join('%s %d' % (host, calls[host]) for host in sorted(calls))))
     if not keep:
         molecule('destroy', scenario, log)
 
@@ -142,6 +192,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--only', choices=['cluster3', 'cluster13'])
     parser.add_argument('--keep', action='store_true', help='leave the containers up')
+    parser.add_argument('--transport', choices=['podman', 'ssh'], default='podman',
+                        help='how Ansible reaches the hosts (see above)')
     parser.add_argument('--log', default=os.path.join(ROOT, '.cache', 'bench-cluster.log'))
     args = parser.parse_args()
     os.makedirs(os.path.dirname(args.log), exist_ok=True)
@@ -149,7 +201,7 @@ def main():
     print('full molecule output: %s' % args.log)
     for scenario in ('cluster3', 'cluster13'):
         if args.only in (None, scenario):
-            run(scenario, args.keep, args.log)
+            run(scenario, args.keep, args.log, args.transport)
     return 0
 
 

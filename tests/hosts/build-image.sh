@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds the systemd test-host image (default localhost/nomadops-debian:bookworm)
+# with sshd for the benches that reach the hosts the way users do (bench/cluster.py),
 # from debootstrap, because there is no registry to pull from. The cleaned
 # root filesystem is cached as a tarball under .cache/, so after `podman rmi`
 # or a storage wipe the image comes back in seconds.
@@ -11,7 +12,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-requests,sudo,iproute2,curl,unzip,ca-certificates,procps,gpgv
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-requests,sudo,iproute2,curl,unzip,ca-certificates,procps,gpgv,openssh-server
 # Units that fail or hang inside a container: no ttys, no udev, no logind seat,
 # read-only sysfs/remount and no hugepages mount permission.
 MASK_UNITS=(
