@@ -69,22 +69,24 @@ def scenario_hosts(scenario):
 
 
 def ssh_inventory(scenario):
-    """An inventory that reaches the scenario's hosts over SSH; its host vars win over molecule's."""
+    """An inventory that reaches the scenario's hosts over SSH (its host vars win over
+    molecule's), and the hosts by address, as Ansible's -vvv output names them."""
     key = os.path.join(SSH_DIR, 'id_ed25519')
     os.makedirs(SSH_DIR, exist_ok=True)
     if not os.path.exists(key):
         subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'bench', '-f', key], check=True)
-    lines = []
+    lines, names = [], {}
     for host in scenario_hosts(scenario):
         podman('exec', host, 'sh', '-c', 'mkdir -p -m 700 /root/.ssh && systemctl start ssh')
         podman('cp', key + '.pub', host + ':/root/.ssh/authorized_keys')
         address = podman('inspect', host, '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
+        names[address.strip()] = host
         lines.append("%s ansible_host=%s ansible_connection=ssh ansible_user=root ansible_ssh_private_key_file=%s "
                      "ansible_ssh_pipelining=true ansible_ssh_common_args='%s'" % (host, address.strip(), key, SSH_ARGS))
     path = os.path.join(SSH_DIR, scenario + '.ini')
     with open(path, 'w') as handle:
         handle.write('\n'.join(lines) + '\n')
-    return path
+    return path, names
 
 
 def molecule(action, scenario, log, inventory=None, **extra_env):
@@ -124,7 +126,7 @@ def module_calls(out):
     """
     calls = {}
     for line in re.findall(r"^<[\w.-]+> (?:SSH: EXEC|RUN) .*$", out, re.M):
-        if 'ENDFOUND' not in line and re.search(r"/python3[\d.]*(?:'| \S*AnsiballZ_\w+\.py)", line):
+        if 'ENDFOUND' not in line and re.search(r"/python3[\d.]*(?:'| &&| \S*AnsiballZ_\w+\.py)", line):
             host = line[1:line.index('>')]
             calls[host] = calls.get(host, 0) + 1
     return calls
@@ -166,7 +168,7 @@ def run(scenario, keep, log, transport):
     molecule('destroy', scenario, log)
     molecule('create', scenario, log)  # create + prepare (mirror copied in): not timed
     save_key()
-    inventory = ssh_inventory(scenario) if transport == 'ssh' else None
+    inventory, names = ssh_inventory(scenario) if transport == 'ssh' else (None, {})
     cold, out = molecule('converge', scenario, log, inventory)
     ended = time.time()
     changed = recap(out)
@@ -180,7 +182,7 @@ def run(scenario, keep, log, transport):
     changed = recap(out)
     print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
     dummy, out = molecule('converge', scenario, log, inventory, ANSIBLE_VERBOSITY='3')
-    calls = module_calls(out)
+    calls = dict((names.get(host, host), n) for host, n in module_calls(out).items())
     print('  module calls per host on a re-run: %s   (%s)' % (
         ' or '.join(str(c) for c in sorted(set(calls.values()))),
         ', '.join('%s %d' % (host, calls[host]) for host in sorted(calls))))
