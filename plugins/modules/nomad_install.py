@@ -490,7 +490,7 @@ class NomadInstaller(object):
         os.rename(tmp, self.record_path)
         self.tmpfiles.remove(tmp)
 
-    def ensure_data_dir(self, uid, gid):
+    def ensure_data_dir(self):
         """Create or fix the data directory; True when something changed."""
         path = self.module.params['data_dir']
         if not path:
@@ -596,7 +596,7 @@ class NomadInstaller(object):
                                                                mode='%04o' % self.mode))
             changed = module.set_fs_attributes_if_different(file_args, changed)
 
-        changed = self.ensure_data_dir(uid, gid) or changed
+        changed = self.ensure_data_dir() or changed
         unit_changed, unit_before = self.ensure_unit()
         result.update(changed=changed or unit_changed, unit_changed=unit_changed, sha256=new_sha,
                       zip_sha256=zip_sha, signed_by=signed_by)
