@@ -39,6 +39,8 @@ import subprocess
 import sys
 import time
 
+import yaml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MOLECULE = os.path.join(ROOT, 'tests', 'hosts', 'molecule.sh')
 ANSI = re.compile(r'\x1b\[[0-9;]*m')
@@ -63,7 +65,6 @@ def podman(*args):
 
 
 def scenario_hosts(scenario):
-    import yaml
     with open(os.path.join(ROOT, 'bench', 'molecule', scenario, 'molecule.yml')) as handle:
         return [p['name'] for p in yaml.safe_load(handle)['platforms']]
 
