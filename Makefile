@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv shellcheck openssh-client
+APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv shellcheck openssh-client golang-go dpkg-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: deps apt venv test unit integration sanity lint molecule molecule-all cluster cluster-down bench clean
@@ -45,8 +45,8 @@ lint: venv
 # three hosts and converges them at least twice. `rolling` (about 8 minutes:
 # five minutes of polling through a rolling restart) and `hosts` (the podman
 # hosts alone, which `default` exercises anyway) run with `make molecule-all`.
-SCENARIOS ?= default cloned secure
-ALL_SCENARIOS := default cloned rolling secure hosts
+SCENARIOS ?= default cloned secure docker
+ALL_SCENARIOS := default cloned rolling secure docker hosts
 
 molecule: deps
 	set -e; for s in $(SCENARIOS); do tests/hosts/molecule.sh test -s $$s; done

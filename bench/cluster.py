@@ -14,6 +14,9 @@ Scenario cluster3 (three hosts, each server and client, as molecule/default):
                   ran (the round trips that decide a re-run's time)
 Scenario cluster13 (three server+client hosts plus ten client-only hosts):
   the same, all 13 hosts in one batch of forks.
+Scenario cluster3-docker: cluster3 with nomad_docker_enabled=true (the roles
+  install Docker from the test hosts' offline repository); with cluster3 in the
+  same run, it also prints what Docker adds.
 
 Each step is one `tests/hosts/molecule.sh` run (it holds the podman lock), so
 the figures include molecule's own start-up of a few seconds.
@@ -28,7 +31,7 @@ served in parallel and a module call is one round trip. The scenarios
 live in bench/molecule/ and are found through MOLECULE_GLOB: `make test`,
 which looks in molecule/, never runs them.
 
-    python bench/cluster.py [--only cluster3|cluster13] [--keep]
+    python bench/cluster.py [--only cluster3|cluster13|cluster3-docker] [--keep]
 """
 
 import argparse
@@ -90,13 +93,18 @@ def ssh_inventory(scenario):
     return path, names
 
 
-def molecule(action, scenario, log, inventory=None, **extra_env):
+SCENARIOS = {'cluster3': ('cluster3', []), 'cluster13': ('cluster13', []),
+             'cluster3-docker': ('cluster3', ['-e', 'nomad_docker_enabled=true'])}
+
+
+def molecule(action, scenario, log, inventory=None, extra_args=(), **extra_env):
     env = dict(os.environ, MOLECULE_GLOB='bench/molecule/*/molecule.yml', PY_COLORS='0', ANSIBLE_FORCE_COLOR='0',
                **extra_env)
     if action == 'converge':
         cmd = ['bash', '-c', DIRECT, 'bench', KEY_COPY if os.path.getsize(KEY_COPY) else '', action, scenario]
-        if inventory:
-            cmd += ['--', '-i', inventory]
+        options = (['-i', inventory] if inventory else []) + list(extra_args)
+        if options:
+            cmd += ['--'] + options
     else:
         cmd = [MOLECULE, action, '-s', scenario]
     start = time.monotonic()
@@ -164,13 +172,14 @@ def first_start(hosts):
     return min(stamps) if stamps else None
 
 
-def run(scenario, keep, log, transport):
-    print('%s (%s):' % (scenario, transport))
+def run(name, keep, log, transport):
+    print('%s (%s):' % (name, transport))
+    scenario, extra = SCENARIOS[name]
     molecule('destroy', scenario, log)
     molecule('create', scenario, log)  # create + prepare (mirror copied in): not timed
     save_key()
     inventory, names = ssh_inventory(scenario) if transport == 'ssh' else (None, {})
-    cold, out = molecule('converge', scenario, log, inventory)
+    cold, out = molecule('converge', scenario, log, inventory, extra)
     ended = time.time()
     changed = recap(out)
     print('  cold converge      %6.1f s   changed tasks: %d over %d hosts'
@@ -179,21 +188,22 @@ def run(scenario, keep, log, transport):
     gate = waited(out)
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
           % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
-    again, out = molecule('converge', scenario, log, inventory)
+    again, out = molecule('converge', scenario, log, inventory, extra)
     changed = recap(out)
     print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
-    dummy, out = molecule('converge', scenario, log, inventory, ANSIBLE_VERBOSITY='3')
+    dummy, out = molecule('converge', scenario, log, inventory, extra, ANSIBLE_VERBOSITY='3')
     calls = dict((names.get(host, host), n) for host, n in module_calls(out).items())
     print('  module calls per host on a re-run: %s   (%s)' % (
         ' or '.join(str(c) for c in sorted(set(calls.values()))),
         ', '.join('%s %d' % (host, calls[host]) for host in sorted(calls))))
     if not keep:
         molecule('destroy', scenario, log)
+    return cold, again
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--only', choices=['cluster3', 'cluster13'])
+    parser.add_argument('--only', choices=sorted(SCENARIOS))
     parser.add_argument('--keep', action='store_true', help='leave the containers up')
     parser.add_argument('--transport', choices=['podman', 'ssh'], default='podman',
                         help='how Ansible reaches the hosts (see above)')
@@ -202,9 +212,13 @@ def main():
     os.makedirs(os.path.dirname(args.log), exist_ok=True)
     open(args.log, 'w').close()
     print('full molecule output: %s' % args.log)
-    for scenario in ('cluster3', 'cluster13'):
-        if args.only in (None, scenario):
-            run(scenario, args.keep, args.log, args.transport)
+    figures = {}
+    for name in ('cluster3', 'cluster3-docker', 'cluster13'):
+        if args.only in (None, name):
+            figures[name] = run(name, args.keep, args.log, args.transport)
+    if 'cluster3' in figures and 'cluster3-docker' in figures:
+        (cold, again), (dcold, dagain) = figures['cluster3'], figures['cluster3-docker']
+        print('Docker adds %+.1f s to the cold converge and %+.1f s to the re-run' % (dcold - cold, dagain - again))
     return 0
 
 

@@ -85,6 +85,17 @@ AUTOPILOT_KEYS = (
 )
 PLUGIN_KEYS = ('args', 'config')
 
+# The docker driver's config spec in 0.9.1 (drivers/docker/config.go). Nomad
+# checks it only when the plugin loads, at agent start, so a typo here would
+# stop a restarted agent; checking it with the rest keeps the old files.
+DOCKER_PLUGIN_KEYS = {
+    '': ('endpoint', 'auth', 'tls', 'gc', 'volumes', 'allow_privileged', 'allow_caps', 'nvidia_runtime'),
+    'auth': ('config', 'helper'),
+    'tls': ('cert', 'key', 'ca'),
+    'gc': ('image', 'image_delay', 'container'),
+    'volumes': ('enabled', 'selinuxlabel'),
+}
+
 # Blocks in the order Nomad parses them (the first failing block wins), with
 # the prefix Nomad puts in front of their errors.
 BLOCKS = (
@@ -307,6 +318,27 @@ def _plugin_error(objs):
                 if errs:
                     return 'plugin-> invalid keys in plugin config %d: %s' % (index, _multierror(errs))
     return None
+
+
+def check_plugin_configs(config, filename=None, text=None):
+    """Raise AgentConfigError if the docker driver would refuse its config.
+
+    The config parser (``validate``) takes any ``config`` block; the driver
+    checks it against its spec when the agent loads it, and an agent that
+    fails there does not start. Our wording: Nomad's is not recorded.
+    """
+    for item in _objects(config.get('plugin')) or []:
+        for pobj in _objects(item.get('docker')) or []:
+            for conf in _objects(pobj.get('config')) or []:
+                errs = _invalid_keys(conf, DOCKER_PLUGIN_KEYS[''])
+                for block in ('auth', 'tls', 'gc', 'volumes'):
+                    for sub in _objects(conf.get(block)) or []:
+                        errs += _invalid_keys(sub, DOCKER_PLUGIN_KEYS[block])
+                if errs:
+                    key = _bad_key(errs[0])
+                    raise AgentConfigError('plugin "docker" (driver): failed to parse config: %s' % _multierror(errs),
+                                           filename, _line_of(text, key, block='plugin'), 'plugin.docker.config.' + key)
+    return True
 
 
 def validate(config, filename=None, text=None):

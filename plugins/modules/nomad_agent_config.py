@@ -173,7 +173,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, dumps, loads, normalize
-from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import AgentConfigError, validate
+from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import (
+    AgentConfigError,
+    check_plugin_configs,
+    validate,
+)
 
 
 class ConfigFileError(Exception):
@@ -211,7 +215,8 @@ class AgentConfigFile:
                 'Failed to render %s faithfully: the rendered text decodes to %r, not to the given settings %r'
                 % (self.path, decoded, normalize(self.settings)))
         try:
-            validate(decoded, self.path)
+            validate(decoded, self.path, text)
+            check_plugin_configs(decoded, self.path, text)
         except AgentConfigError as exc:
             raise ConfigFileError('Invalid Nomad agent configuration for %s: %s' % (self.path, to_native(exc)))
 

@@ -29,8 +29,8 @@ options:
   wait_for_leader:
     description:
       - Wait until the cluster has elected a leader.
-      - Implied when O(expected_servers), O(expected_nodes), O(expected_node_ids) or O(expected_client_agents)
-        is set.
+      - Implied when O(expected_servers), O(expected_nodes), O(expected_node_ids), O(expected_client_agents)
+        or O(expected_drivers) is set.
     type: bool
     default: false
   expected_servers:
@@ -57,6 +57,14 @@ options:
         C(client-id) after the start. The connection options other than O(address) apply to them too.
     type: list
     elements: str
+  expected_drivers:
+    description:
+      - Task drivers that must be detected and healthy on given nodes, for example C(docker) where Docker was
+        just installed or started. Keys are client agent addresses (as in O(expected_client_agents), which they
+        are added to) or node IDs; values are lists of driver names.
+      - A node counts as ready only when its drivers are. A gap names the node and what Nomad says of the
+        driver (C(Failed to connect to docker daemon)).
+    type: dict
   wait_timeout:
     description:
       - Seconds to wait for the conditions above before failing.
@@ -75,6 +83,15 @@ EXAMPLES = r'''
     expected_servers: 3
     expected_nodes: 3
     wait_timeout: 180
+
+- name: Wait until two client agents have said who they are and report Docker healthy
+  nomadops.nomad.nomad_cluster_info:
+    expected_client_agents:
+      - http://10.0.0.5:4646
+      - http://10.0.0.6:4646
+    expected_drivers:
+      http://10.0.0.5:4646: [docker]
+      http://10.0.0.6:4646: [docker]
 
 - name: Ask a remote agent over TLS
   nomadops.nomad.nomad_cluster_info:
@@ -166,6 +183,10 @@ nodes:
       description: Whether the node is draining.
       type: bool
       sample: false
+    drivers:
+      description: Each task driver the node reports, whether it was detected and is healthy, and Nomad's word on it.
+      type: dict
+      sample: {docker: {detected: true, healthy: true, description: Healthy}}
   sample:
     - id: 1d061e01-5877-3589-e753-17ce53c1d921
       name: nomad1
@@ -173,6 +194,9 @@ nodes:
       status: ready
       eligibility: eligible
       drain: false
+      drivers:
+        docker: {detected: true, healthy: true, description: Healthy}
+        raw_exec: {detected: false, healthy: false, description: disabled}
 alive_servers:
   description: Number of server members with status C(alive).
   returned: always
@@ -250,6 +274,9 @@ class ClusterInfo(object):
                     status=n.get('Status'),
                     eligibility=n.get('SchedulingEligibility'),
                     drain=bool(n.get('Drain')),
+                    drivers=dict((name, dict(detected=bool(d.get('Detected')), healthy=bool(d.get('Healthy')),
+                                             description=d.get('HealthDescription') or ''))
+                                 for name, d in (n.get('Drivers') or {}).items()),
                 ))
         except NomadError as e:
             errors.append('nodes: %s' % e)
@@ -275,8 +302,9 @@ def node_state(node):
                             ', draining' if node['drain'] else '')
 
 
-def missing(info, want_leader, expected_servers, expected_nodes, expected_node_ids=()):
-    """What keeps the cluster from being ready, in words; empty when ready."""
+def missing(info, want_leader, expected_servers, expected_nodes, expected_node_ids=(), expected_drivers=None):
+    """What keeps the cluster from being ready, in words; empty when ready.
+    ``expected_drivers`` maps node IDs to the drivers they must report healthy."""
     gaps = []
     if want_leader and not info['leader']:
         gaps.append('no leader elected')
@@ -295,6 +323,20 @@ def missing(info, want_leader, expected_servers, expected_nodes, expected_node_i
                    for i in expected_node_ids or () if not (i in by_id and node_ready(by_id[i]))]
     if waiting_for:
         gaps.append('nodes not ready: ' + ', '.join(waiting_for))
+    unhealthy = []
+    for node_id, drivers in sorted((expected_drivers or {}).items()):
+        node = by_id.get(node_id)
+        for name in drivers:
+            if node is None:
+                unhealthy.append('%s on %s (not registered)' % (name, node_id))
+                continue
+            state = node.get('drivers', {}).get(name) or dict(detected=False, healthy=False, description='')
+            if not state['healthy']:
+                unhealthy.append('%s on %s (%s%s)' % (name, node['name'], 'detected, ' if state['detected'] else
+                                                      'not detected', ': ' + state['description']
+                                                      if state['description'] else ''))
+    if unhealthy:
+        gaps.append('drivers not healthy: ' + ', '.join(unhealthy))
     return gaps
 
 
@@ -334,6 +376,7 @@ def main():
         expected_nodes=dict(type='int'),
         expected_node_ids=dict(type='list', elements='str'),
         expected_client_agents=dict(type='list', elements='str'),
+        expected_drivers=dict(type='dict'),
         wait_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -342,8 +385,17 @@ def main():
         if p[key] is not None and p[key] < 0:
             module.fail_json(msg='%s must not be negative, got %d' % (key, p[key]))
     want_leader = p['wait_for_leader'] or any(p[key] is not None for key in (
-        'expected_servers', 'expected_nodes', 'expected_node_ids', 'expected_client_agents'))
+        'expected_servers', 'expected_nodes', 'expected_node_ids', 'expected_client_agents', 'expected_drivers'))
     waiting = want_leader
+    expected_drivers = {}
+    for key, drivers in (p['expected_drivers'] or {}).items():
+        drivers = [drivers] if isinstance(drivers, str) else drivers
+        if not isinstance(drivers, list) or not all(isinstance(d, str) and d for d in drivers):
+            module.fail_json(msg='expected_drivers: the value for %s must be a list of driver names, got %r'
+                             % (key, drivers))
+        expected_drivers[key] = drivers
+    agent_addresses = list(p['expected_client_agents'] or [])
+    agent_addresses += [key for key in expected_drivers if '://' in key and key not in agent_addresses]
 
     try:
         client = client_from_module(module)
@@ -351,14 +403,16 @@ def main():
         module.fail_json(msg='Failed to read the Nomad cluster: %s' % e)
 
     cluster = ClusterInfo(client)
-    agents = AgentNodeIDs(module, p['expected_client_agents'])
+    agents = AgentNodeIDs(module, agent_addresses)
     start = time.monotonic()
     try:
         while True:
             info = cluster.read()
             node_ids = (p['expected_node_ids'] or []) + agents.read()
+            drivers_by_id = dict((agents.ids.get(key, key), drivers) for key, drivers in expected_drivers.items()
+                                 if '://' not in key or key in agents.ids)
             gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes'],
-                           node_ids) + agents.gaps() if waiting else []
+                           node_ids, drivers_by_id) + agents.gaps() if waiting else []
             elapsed = round(time.monotonic() - start, 2)
             if not gaps:
                 break

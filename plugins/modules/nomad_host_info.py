@@ -15,9 +15,10 @@ short_description: Read what a Nomad host is, in one call - addresses, agent sta
 version_added: 0.2.0
 description:
   - Reads, on the managed host, everything the roles need to know about it before they change anything.
-  - "Network: every interface with its first IPv4 address, and the interface of the default route.
-    Containers and many VMs have no default route, so that may be null."
-  - "Agent: whether the systemd unit O(service_name) is installed, running and enabled."
+  - "Network: every interface with its first IPv4 address, the interface of the default route (containers and
+    many VMs have none, so that may be null), and the interface Nomad should use."
+  - "Agent: whether the systemd unit O(service_name) is installed, running and enabled; the same for the units
+    in O(services)."
   - "Node identity: the client node ID (C(<data_dir>/client/client-id)) and a digest of the node secret
     (C(<data_dir>/client/secret-id)). Hosts cloned from one another after Nomad ran share both, and only one
     node registers for all of them; comparing these values finds them. The secret itself is never returned."
@@ -37,6 +38,13 @@ options:
     description: Name of the systemd unit that runs the agent, without C(.service).
     type: str
     default: nomad
+  services:
+    description:
+      - Other systemd units to report in RV(services), without C(.service), for example C(docker) for the
+        clients' Docker driver.
+    type: list
+    elements: str
+    default: []
 notes:
   - Reading C(<data_dir>) needs root, as Nomad keeps it private.
 '''
@@ -62,6 +70,14 @@ default_interface:
   returned: always
   type: str
   sample: eth0
+primary_interface:
+  description:
+    - The interface of the default route; without one, the first interface by name that has an IPv4 address
+      and is neither a bridge nor a bridge's port. Docker's C(docker0) and the C(veth) ends of its containers
+      are bridges and ports, and C(docker0) sorts before C(eth0). Null when no interface qualifies.
+  returned: always
+  type: str
+  sample: eth0
 service:
   description: The agent's systemd unit.
   returned: always
@@ -79,6 +95,11 @@ service:
       description: Whether the unit starts at boot.
       type: bool
       sample: true
+services:
+  description: The units named in O(services), each with the keys of RV(service).
+  returned: always
+  type: dict
+  sample: {docker: {installed: true, active: true, enabled: true}}
 node_id:
   description: The client node ID from C(<data_dir>/client/client-id), or null when the host has none yet.
   returned: always
@@ -142,6 +163,20 @@ def default_interface():
     return None
 
 
+def is_bridge_or_port(name):
+    path = os.path.join(SYS_NET, name)
+    return os.path.exists(os.path.join(path, 'bridge')) or os.path.exists(os.path.join(path, 'brport'))
+
+
+def primary_interface(addresses, default):
+    if default:
+        return default
+    for name in sorted(addresses):
+        if addresses[name] and not is_bridge_or_port(name):
+            return name
+    return None
+
+
 def service_state(module, name):
     systemctl = module.get_bin_path('systemctl')
     state = dict(installed=False, active=False, enabled=False)
@@ -175,6 +210,7 @@ def main():
         argument_spec=dict(
             data_dir=dict(type='path', default='/opt/nomad'),
             service_name=dict(type='str', default='nomad'),
+            services=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -185,11 +221,15 @@ def main():
     except (IOError, OSError) as exc:
         module.fail_json(msg='Failed to read the node identity in %s: %s' % (client_dir, to_native(exc)))
 
+    addresses = dict((name, ipv4_address(name)) for name in interface_names())
+    default = default_interface()
     module.exit_json(
         changed=False,
-        interfaces=dict((name, ipv4_address(name)) for name in interface_names()),
-        default_interface=default_interface(),
+        interfaces=addresses,
+        default_interface=default,
+        primary_interface=primary_interface(addresses, default),
         service=service_state(module, module.params['service_name']),
+        services=dict((name, service_state(module, name)) for name in module.params['services']),
         node_id=to_native(node_id) if node_id else None,
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
     )

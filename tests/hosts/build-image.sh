@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the systemd test-host image (default localhost/nomadops-debian:bookworm)
 # with sshd for the benches that reach the hosts the way users do (bench/cluster.py),
-# from debootstrap, because there is no registry to pull from. The cleaned
+# from debootstrap, because there is no registry to pull from. image-docker.sh
+# then adds what Nomad's docker driver needs offline (an apt repository holding
+# docker.io, a registry mirror seeded with http-echo, daemon.json). The cleaned
 # root filesystem is cached as a tarball under .cache/, so after `podman rmi`
 # or a storage wipe the image comes back in seconds.
 #
@@ -10,9 +12,11 @@
 #   NOMADOPS_DEBIAN_MIRROR=URL          use this mirror instead of apt's
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+HERE="$NOMADOPS_ROOT/tests/hosts"
 
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-requests,sudo,iproute2,curl,unzip,ca-certificates,procps,gpgv,openssh-server
+# python3-apt: Ansible's apt module needs it and could not install it offline.
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-requests,sudo,iproute2,curl,unzip,ca-certificates,procps,gpgv,openssh-server
 # Units that fail or hang inside a container: no ttys, no udev, no logind seat,
 # read-only sysfs/remount and no hugepages mount permission.
 MASK_UNITS=(
@@ -23,8 +27,11 @@ MASK_UNITS=(
   dev-hugepages.mount sys-fs-fuse-connections.mount
 )
 CACHE="$NOMADOPS_ROOT/.cache/image"
-# The cache key covers everything that shapes the rootfs.
-KEY="$(printf '%s\n' "$SUITE" "$PACKAGES" "${MASK_UNITS[*]}" | sha256sum | cut -c1-12)"
+# The cache key covers everything that shapes the rootfs: the settings above,
+# the Docker step, the stand-in's source and the Go that compiles it.
+KEY="$( { printf '%s\n' "$SUITE" "$PACKAGES" "${MASK_UNITS[*]}"
+          cat "$HERE/image-docker.sh" "$HERE/registry_seed.py" "$HERE"/http-echo/*
+          go version 2>/dev/null || true; } | sha256sum | cut -c1-12)"
 TARBALL="$CACHE/rootfs-$SUITE-$KEY.tar"
 
 force=0
@@ -54,12 +61,19 @@ apt_mirror() {
 if [ ! -s "$TARBALL" ]; then
   mirror="${NOMADOPS_DEBIAN_MIRROR:-$(apt_mirror)}"
   rootfs="$CACHE/rootfs.build"
+  # An interrupted image-docker.sh may have left /proc mounted in there.
+  if mountpoint -q "$rootfs/proc"; then umount "$rootfs/proc"; fi
   rm -rf "$rootfs"
   echo "debootstrap $SUITE from $mirror (takes a minute or two)"
   start=$SECONDS
   debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$mirror" \
     >"$CACHE/debootstrap.log" 2>&1 || { tail -n 30 "$CACHE/debootstrap.log" >&2; exit 1; }
-  chroot "$rootfs" /bin/sh -c 'apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log'
+  echo "adding the offline Docker pieces (log: $CACHE/docker.log)"
+  "$HERE/image-docker.sh" "$rootfs" >"$CACHE/docker.log" 2>&1 \
+    || { tail -n 30 "$CACHE/docker.log" >&2; exit 1; }
+  grep -E '^(== |[0-9]+ packages|hashicorp/)' "$CACHE/docker.log" || true
+  # The apt lists stay: image-docker.sh left those of the offline repository.
+  chroot "$rootfs" /bin/sh -c 'apt-get clean && rm -rf /var/cache/apt/*.bin /var/log/*.log'
   # An empty machine-id makes systemd generate a fresh one per container.
   : >"$rootfs/etc/machine-id"
   rm -f "$rootfs/var/lib/dbus/machine-id"

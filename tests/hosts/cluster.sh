@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command (`make cluster`): three local systemd hosts
 # nomad1..nomad3 on the internal podman network, the cluster on them through
-# playbooks/cluster.yml, and the demo job.
+# playbooks/cluster.yml with Docker on the clients, and the seed's own job
+# (examples/httpecho.nomad, byte for byte) until it answers "hello world".
 #   tests/hosts/cluster.sh up     build or refresh the cluster (safe to re-run)
 #   tests/hosts/cluster.sh down   remove the containers and the inventory
 # NOMAD_RELEASES_DIR / NOMAD_RELEASES_GPG_KEY install a real release instead of
@@ -67,11 +68,29 @@ ubuntu
 [ubuntu:vars]
 ansible_connection=containers.podman.podman
 nomad_datacenter=home
-# The demo job runs with raw_exec.
+# The seed's job runs on Docker; examples/httpecho-raw_exec.nomad needs raw_exec.
+nomad_docker_enabled=true
 nomad_raw_exec_enabled=true
 nomad_releases_url=file:///srv/nomad-releases
 $key_var
 INV
+}
+
+allocation_addresses() {
+  # ip:port of each running httpecho allocation's "http" port, asked from nomad1.
+  podman exec -i nomad1 python3 - 9>&- <<'PY'
+import json, urllib.request
+api = 'http://127.0.0.1:4646/v1'
+for stub in json.load(urllib.request.urlopen(api + '/job/httpecho/allocations')):
+    if stub['ClientStatus'] != 'running':
+        continue
+    alloc = json.load(urllib.request.urlopen(api + '/allocation/' + stub['ID']))
+    for res in alloc['TaskResources'].values():
+        for net in res.get('Networks') or []:
+            for port in net.get('DynamicPorts') or []:
+                if port['Label'] == 'http':
+                    print('%s:%d' % (net['IP'], port['Value']))
+PY
 }
 
 up() {
@@ -130,6 +149,19 @@ up() {
   if [ -f plugins/modules/nomad_job.py ]; then
     step "nomad job status httpecho (on nomad1)"
     podman exec nomad1 nomad job status httpecho 9>&-
+    for h in "${HOSTS[@]}"; do
+      step "docker ps (on $h)"
+      podman exec "$h" docker ps 9>&-
+    done
+    answers=0
+    for addr in $(allocation_addresses); do
+      step "curl http://$addr (from nomad1)"
+      podman exec nomad1 curl -sS --max-time 10 "http://$addr" 9>&- && answers=$((answers + 1))
+    done
+    if [ "$answers" -lt 2 ]; then
+      echo "expected 2 allocations answering, got $answers" >&2
+      exit 1
+    fi
   fi
 
   cat <<MSG

@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The client half of the double: node identity, registration, heartbeats,
-and a raw_exec task runner that really starts and stops processes."""
+and a task runner that really starts and stops processes: raw_exec tasks
+directly, docker tasks through the host's Docker (the `docker` CLI talking to
+the dockerd that the roles installed)."""
 
 import copy
 import json
@@ -19,12 +21,56 @@ from .util import (REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, 
                    write_file)
 
 DRIVERS_OFF = {
-    'docker': 'Failed to connect to docker daemon',
     'exec': 'Driver must run as root',
     'java': '',
     'qemu': '',
     'rkt': 'Failed to execute rkt version: exec: "rkt": executable file not found in $PATH',
 }
+
+
+DOCKER_SOCKET = '/var/run/docker.sock'
+# 0.9.1's docker driver fingerprints again every 30 s
+# (drivers/docker/fingerprint.go), so a Docker installed under a running agent
+# shows up within that time, without a restart.
+DOCKER_FINGERPRINT_PERIOD = 30.0
+
+
+def _docker_version():
+    """dockerd's version over its socket (what 0.9.1's fingerprint asks), or
+    None when no daemon answers."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(2.0)
+    try:
+        sock.connect(DOCKER_SOCKET)
+        sock.sendall(b'GET /version HTTP/1.0\r\nHost: docker\r\n\r\n')
+        data = b''
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    head, _sep, body = data.partition(b'\r\n\r\n')
+    if not head.startswith(b'HTTP/1.') or b' 200 ' not in head.split(b'\r\n', 1)[0] + b' ':
+        return None
+    try:
+        return json.loads(body.decode('utf-8')).get('Version') or 'unknown'
+    except ValueError:
+        return 'unknown'
+
+
+def _docker_driver(stamp):
+    """The node's docker driver entry and attributes, as 0.9.1 reports them."""
+    version = _docker_version()
+    if version is None:
+        return {'Attributes': None, 'Detected': False, 'HealthDescription': 'Failed to connect to docker daemon',
+                'Healthy': False, 'UpdateTime': stamp}, {}
+    attrs = {'driver.docker': '1', 'driver.docker.version': version, 'driver.docker.volumes.enabled': '1'}
+    return {'Attributes': dict((k, 'true' if v == '1' else v) for k, v in attrs.items()), 'Detected': True,
+            'HealthDescription': 'Healthy', 'Healthy': True, 'UpdateTime': stamp}, attrs
 
 
 def _cpu_info():
@@ -169,6 +215,8 @@ class Client(object):
         for name, why in DRIVERS_OFF.items():
             drivers[name] = {'Attributes': None, 'Detected': False, 'HealthDescription': why, 'Healthy': False,
                              'UpdateTime': stamp}
+        drivers['docker'], docker_attrs = _docker_driver(stamp)
+        attrs.update(docker_attrs)
         if a.raw_exec:
             attrs['driver.raw_exec'] = '1'
             drivers['raw_exec'] = {'Attributes': {'driver.raw_exec': 'true'}, 'Detected': True,
@@ -194,6 +242,10 @@ class Client(object):
         })
         return n
 
+    @property
+    def docker_detected(self):
+        return _docker_version() is not None
+
     def start(self):
         self.save_state()
         threading.Thread(target=self._register_loop, daemon=True).start()
@@ -213,7 +265,18 @@ class Client(object):
         node = self.node()
         log('INFO', 'client: started client: node_id=%s' % self.node_id)
         rejected = False
+        docker_checked = time.monotonic()
         while not self.stopping:
+            if self.registered and time.monotonic() - docker_checked >= DOCKER_FINGERPRINT_PERIOD:
+                docker_checked = time.monotonic()
+                docker, attrs = _docker_driver(rfc3339())
+                if docker['Detected'] != node['Drivers']['docker']['Detected']:
+                    log('INFO', 'client: docker driver %s' % ('detected' if docker['Detected'] else 'lost'))
+                    node['Drivers']['docker'] = docker
+                    node['Attributes'] = dict((k, v) for k, v in node['Attributes'].items()
+                                              if not k.startswith('driver.docker'))
+                    node['Attributes'].update(attrs)
+                    self.registered = False
             if not self.registered:
                 try:
                     reply = self.call('Node.Register', {'Node': node})
@@ -488,7 +551,14 @@ class AllocRunner(object):
             env = self.env(task)
             cfg = task.get('Config') or {}
             args = [self.interpolate(str(x), env) for x in (cfg.get('args') or [])]
-            argv = [self.interpolate(cfg['command'], env)] + args
+            if task['Driver'] == 'docker':
+                argv = self._docker_argv(task, env, args)
+                image = _image_with_tag(self.interpolate(cfg['image'], env))
+                ev = _event('Driver', 'Downloading image %s' % image, DriverMessage='Downloading image %s' % image)
+                ev['Details'] = {'message': 'Downloading image %s' % image}
+                st['Events'].append(ev)
+            else:
+                argv = [self.interpolate(cfg['command'], env)] + args
             logs = os.path.join(adir, 'alloc', 'logs')
             try:
                 # Started under the runner's lock: kill() either sees this
@@ -507,8 +577,8 @@ class AllocRunner(object):
                 st['State'] = 'dead'
                 st['Failed'] = True
                 continue
-            log('INFO', 'client.driver_mgr.raw_exec: starting task: driver=raw_exec alloc_id=%s task=%s'
-                % (a['ID'], task['Name']))
+            log('INFO', 'client.driver_mgr.%s: starting task: driver=%s alloc_id=%s task=%s'
+                % (task['Driver'], task['Driver'], a['ID'], task['Name']))
             st['State'] = 'running'
             st['StartedAt'] = rfc3339()
             st['Events'].append(_event('Started', 'Task started by client'))
@@ -521,10 +591,43 @@ class AllocRunner(object):
         self._send('running', 'Tasks are running')
         self._watch(tg)
 
+    def _docker_argv(self, task, env, args):
+        """`docker run` for the task, attached, so that the CLI process stands
+        for the task (its exit is the task's exit, SIGINT reaches the
+        container). Like 0.9.1: the container is named <task>-<alloc ID>, an
+        image tagged latest (or untagged) is always pulled, each port label
+        maps the allocated host port to port_map's container port (else to
+        the same port), and the task's NOMAD_* and env variables go in."""
+        cfg = task.get('Config') or {}
+        image = _image_with_tag(self.interpolate(cfg['image'], env))
+        port_map = {}
+        for entry in cfg.get('port_map') or []:
+            port_map.update(entry)
+        argv = ['docker', 'run', '--rm', '--name', docker_container_name(task['Name'], self.alloc['ID']),
+                '--pull', 'always' if image.endswith(':latest') or cfg.get('force_pull') else 'missing']
+        res = self.alloc['TaskResources'].get(task['Name']) or {}
+        for net in res.get('Networks') or []:
+            for p in (net.get('ReservedPorts') or []) + (net.get('DynamicPorts') or []):
+                inside = int(port_map.get(p['Label'], p['Value']))
+                for proto in ('tcp', 'udp'):
+                    argv += ['-p', '%s:%d:%d/%s' % (net['IP'], p['Value'], inside, proto)]
+        task_env = set(task.get('Env') or {})
+        for key in sorted(env):
+            if key.startswith('NOMAD_') or key in task_env:
+                argv += ['-e', '%s=%s' % (key, env[key])]
+        return argv + [image] + args
+
     def _check(self, task):
+        cfg = task.get('Config') or {}
+        if task['Driver'] == 'docker':
+            if not self.client.docker_detected:
+                return 'failed to start task: driver docker is not available on this node'
+            if not isinstance(cfg.get('image'), str) or not cfg['image']:
+                return '2 error(s) occurred:\n\n* failed to parse config\n* Missing required argument; ' \
+                       'The argument "image" is required, but no definition was found.'
+            return None
         if task['Driver'] != 'raw_exec':
             return 'failed to start task: driver %s is not available on this node' % task['Driver']
-        cfg = task.get('Config') or {}
         if not isinstance(cfg.get('command'), str):
             return '2 error(s) occurred:\n\n* failed to parse config\n* :1,12-20: Incorrect attribute value type; ' \
                    'Inappropriate value for attribute "command": string required.'
@@ -590,6 +693,28 @@ class AllocRunner(object):
             procs = list(self.procs.values())
         for p in procs:
             _stop_process(p)
+        # The CLI forwards SIGINT and `--rm` removes the container; this is for
+        # a container whose CLI died first (SIGKILL, an earlier agent).
+        for task in self._tg()['Tasks']:
+            if task['Driver'] == 'docker':
+                _remove_container(docker_container_name(task['Name'], self.alloc['ID']))
+
+
+def docker_container_name(task, alloc_id):
+    return '%s-%s' % (task, alloc_id)
+
+
+def _image_with_tag(image):
+    # A colon after the last slash is a tag; one before it is a registry port.
+    return image if ':' in image.rsplit('/', 1)[-1] else image + ':latest'
+
+
+def _remove_container(name):
+    try:
+        subprocess.run(['docker', 'rm', '-f', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
 
 
 def _stop_process(p, grace=5.0):

@@ -54,6 +54,23 @@ def test_plugin_keys():
                          "1 error(s) occurred:\n\n* invalid key: configg")
 
 
+def test_docker_plugin_config_is_checked_against_the_drivers_spec():
+    ok = ('plugin "docker" {\n  config {\n    allow_privileged = false\n    allow_caps = ["CHOWN"]\n'
+          '    volumes {\n      enabled = true\n    }\n    gc {\n      image = true\n      image_delay = "3m"\n'
+          '      container = true\n    }\n  }\n}\n')
+    assert ac.check_plugin_configs(loads(ok, 'client.hcl'), 'client.hcl', ok)
+    bad = ('client {\n  enabled = true\n}\nplugin "docker" {\n  config {\n    gc {\n      images = true\n'
+           '    }\n  }\n}\n')
+    # The config parser takes it (as it takes Nomad's own sample with foo = "bar"); the driver would not.
+    assert ac.validate(loads(bad, 'client.hcl'), 'client.hcl', bad)
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.check_plugin_configs(loads(bad, 'client.hcl'), 'client.hcl', bad)
+    e = exc.value
+    assert e.message == ('plugin "docker" (driver): failed to parse config: 1 error(s) occurred:\n\n'
+                         '* invalid key: images')
+    assert (e.filename, e.line, e.key) == ('client.hcl', 7, 'plugin.docker.config.images')
+
+
 def test_type_errors_like_mapstructure():
     e = _err('server {\n  bootstrap_expect = "three"\n}\n')
     assert "cannot parse 'bootstrap_expect' as int" in e.message

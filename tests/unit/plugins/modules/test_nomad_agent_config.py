@@ -206,6 +206,13 @@ def test_recorded_agent_config_samples_round_trip(tmp_path):
         pytest.skip('recorded Nomad 0.9.1 facts not present at %s' % shared)
     settings = loads(open(sample).read(), sample)
     path = str(tmp_path / 'basic.hcl')
+    # A parser sample: its docker plugin config (foo = "bar") is one the
+    # driver refuses when the agent loads it, so the module refuses it too.
+    result = run(dict(path=path, settings=settings))
+    assert result['failed'] is True
+    assert 'plugin "docker" (driver): failed to parse config' in result['msg'] and 'invalid key: foo' in result['msg']
+    assert not os.path.exists(path)
+    settings['plugin'] = [p for p in settings['plugin'] if 'docker' not in p]
     result = run(dict(path=path, settings=settings))
     assert result.get('failed') is not True, result.get('msg')
     assert loads(open(path).read(), path) == settings

@@ -122,3 +122,46 @@ def test_client_agent_whose_node_is_missing_is_named(capsys):
     assert 'nodes not ready: 00000000-1111-2222-3333-444444444444: not registered' in result['msg']
     assert 'client agent %s has not said its node ID' % two.address in result['msg']
     assert 'agent starting' in result['msg']
+
+
+def nodes_with_docker(healthy_on):
+    """The recorded node list (docker not detected anywhere, as 0.9.1 says
+    without a daemon), with Docker up on the named nodes."""
+    ex = recorded('005-nodes')
+    for node in ex['response']['body']:
+        if node['Name'] in healthy_on:
+            node['Drivers']['docker'] = {'Attributes': {'driver.docker': 'true'}, 'Detected': True,
+                                         'HealthDescription': 'Healthy', 'Healthy': True,
+                                         'UpdateTime': node['Drivers']['docker']['UpdateTime']}
+    return ex
+
+
+def test_driver_not_detected_names_the_host_and_nomads_words(capsys):
+    nodes = nodes_with_docker(healthy_on=['nomad1'])
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), nodes]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, wait_timeout=1,
+            expected_drivers={'cbf7908f-800b-95b3-8852-2b3a2f476899': ['docker'],
+                              '89b2ac88-189b-4392-3b39-984c36c5b5bd': ['docker', 'raw_exec']}), capsys)
+    assert failed
+    assert 'drivers not healthy: docker on nomad2 (not detected: Failed to connect to docker daemon)' in result['msg']
+    assert 'nomad1' not in result['msg'].split('drivers not healthy:')[1]
+    assert 'raw_exec' not in result['msg']
+    nomad2 = [n for n in result['nodes'] if n['name'] == 'nomad2'][0]
+    assert nomad2['drivers']['raw_exec'] == {'detected': True, 'healthy': True, 'description': 'Healthy'}
+
+
+def test_drivers_keyed_by_client_agent_are_waited_for_by_its_node_id(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), nodes_with_docker(['nomad1'])]) as srv, \
+            ReplayServer([agent_self('cbf7908f-800b-95b3-8852-2b3a2f476899')]) as one:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_drivers={one.address: ['docker']}, wait_timeout=5), capsys)
+    assert not failed, result
+    assert len(one.calls('GET', '/v1/agent/self')) == 1
+
+
+def test_expected_drivers_must_be_lists_of_names(capsys):
+    failed, result = run_module(nomad_cluster_info.main, dict(
+        address='http://127.0.0.1:1', expected_drivers={'http://127.0.0.1:1': [{'docker': True}]}), capsys)
+    assert failed
+    assert 'expected_drivers: the value for http://127.0.0.1:1 must be a list of driver names' in result['msg']

@@ -53,6 +53,23 @@ def test_fresh_host_has_no_identity_and_no_agent(tmp_path, monkeypatch, capsys):
     assert calls[0][:3] == ['/bin/systemctl', 'show', 'nomad-test.service']
 
 
+def test_other_units_are_reported_each_on_its_own(tmp_path, monkeypatch, capsys):
+    states = {'nomad.service': 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n',
+              'docker.service': 'LoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n',
+              'podman.service': 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n'}
+
+    def run_command(self, args, **kwargs):
+        return 0, states[args[2]], ''
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/bin/' + name)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), services=['docker', 'podman']),
+                                capsys)
+    assert not failed, result
+    assert result['service'] == {'installed': True, 'active': True, 'enabled': True}
+    assert result['services'] == {'docker': {'installed': True, 'active': False, 'enabled': False},
+                                  'podman': {'installed': False, 'active': False, 'enabled': False}}
+
+
 def test_empty_client_id_counts_as_none(tmp_path, monkeypatch, capsys):
     (tmp_path / 'client').mkdir()
     (tmp_path / 'client' / 'client-id').write_text('\n')
@@ -81,3 +98,18 @@ def test_default_route_is_read_from_the_routing_table(tmp_path, monkeypatch):
     assert nomad_host_info.default_interface() == 'eth0'
     table.write_text(table.read_text().splitlines()[0] + '\n')
     assert nomad_host_info.default_interface() is None
+
+
+def test_without_a_default_route_bridges_and_their_ports_are_passed_over(tmp_path, monkeypatch):
+    # What a test host looks like once Docker runs a container: docker0 (a
+    # bridge, sorting first), a veth port of it, and the host's own eth0.
+    sys_net = tmp_path / 'net'
+    for name in ('docker0', 'eth0', 'veth1a2b3c'):
+        (sys_net / name).mkdir(parents=True)
+    (sys_net / 'docker0' / 'bridge').mkdir()
+    (sys_net / 'veth1a2b3c' / 'brport').mkdir()
+    monkeypatch.setattr(nomad_host_info, 'SYS_NET', str(sys_net))
+    addresses = {'docker0': '172.17.0.1', 'eth0': '10.89.64.5', 'veth1a2b3c': None}
+    assert nomad_host_info.primary_interface(addresses, None) == 'eth0'
+    assert nomad_host_info.primary_interface(addresses, 'docker0') == 'docker0'
+    assert nomad_host_info.primary_interface({'docker0': '172.17.0.1'}, None) is None

@@ -1,0 +1,3 @@
+module nomadops.test/http-echo
+
+go 1.19
