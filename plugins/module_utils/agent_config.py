@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Nomad 0.9.1 agent configuration: which keys each block accepts, and how
-a config directory is loaded and merged.
+"""Nomad agent configuration: which keys each block accepts, and how a
+config directory is loaded and merged.
+
+Two schemas are known: Nomad 0.9.1's (the default) and Nomad 1.1's
+(``validate(..., schema='1.1')``); versions.agent_schema() says which one a
+release gets, and for a release it has none for, only the syntax is checked.
 
 Standard library only: this ships to managed hosts.  Errors are raised as
-:class:`AgentConfigError` carrying the message Nomad 0.9.1 prints, so a bad
+:class:`AgentConfigError` carrying the message that Nomad prints, so a bad
 config is rejected with the same words before Nomad ever sees it.
 
 A config is the decoded form produced by ``hcl.loads`` (every block is a list
@@ -146,6 +150,81 @@ DURATION_KEYS = {
     'client': ('gc_interval',),
     'acl': ('token_ttl', 'policy_ttl'),
 }
+# Nomad 1.1 decodes the config into Go structs and reports the keys each
+# struct left unused, struct by struct in field order (helper.UnusedKeys), so
+# the first block listed here with an unknown key is the one named. Blocks
+# not listed (vault, limits, sentinel, client.template, ...) take any key.
+# Taken from the structs' hcl tags in 1.1.0's command/agent/config.go and
+# nomad/structs/config.
+SCHEMA_1_1 = (
+    ('ports', ADDR_KEYS),
+    ('addresses', ADDR_KEYS),
+    ('advertise', ADDR_KEYS),
+    ('client.reserved', ('cpu', 'memory', 'disk', 'reserved_ports', 'cores')),
+    ('client.server_join', SERVER_JOIN_KEYS),
+    ('client', (
+        'enabled', 'state_dir', 'alloc_dir', 'servers', 'node_class', 'options', 'meta', 'chroot_env',
+        'network_interface', 'network_speed', 'cpu_total_compute', 'memory_total_mb', 'reservable_cores',
+        'max_kill_timeout', 'client_max_port', 'client_min_port', 'reserved', 'gc_interval',
+        'gc_parallel_destroys', 'gc_disk_usage_threshold', 'gc_inode_usage_threshold', 'gc_max_allocs',
+        'no_host_uuid', 'disable_remote_exec', 'template', 'server_join', 'host_volume', 'cni_path',
+        'cni_config_dir', 'bridge_network_name', 'bridge_network_subnet', 'host_network',
+        'bind_wildcard_default_host_network', 'cgroup_parent',
+        # 1.1 ignores it silently (extraKeys)
+        'stats')),
+    ('server.server_join', SERVER_JOIN_KEYS),
+    ('server', (
+        'enabled', 'authoritative_region', 'bootstrap_expect', 'data_dir', 'protocol_version', 'raft_protocol',
+        'raft_multiplier', 'num_schedulers', 'enabled_schedulers', 'node_gc_threshold', 'job_gc_interval',
+        'job_gc_threshold', 'eval_gc_threshold', 'deployment_gc_threshold', 'csi_volume_claim_gc_threshold',
+        'csi_plugin_gc_threshold', 'heartbeat_grace', 'min_heartbeat_ttl', 'max_heartbeats_per_second',
+        'start_join', 'retry_join', 'retry_max', 'retry_interval', 'rejoin_after_leave', 'non_voting_server',
+        'redundancy_zone', 'upgrade_version', 'encrypt', 'server_join', 'default_scheduler_config',
+        'enable_event_broker', 'event_buffer_size', 'license_path', 'search')),
+    ('acl', ACL_KEYS),
+    ('telemetry', (
+        'statsite_address', 'statsd_address', 'datadog_address', 'datadog_tags', 'prometheus_metrics',
+        'disable_hostname', 'use_node_name', 'collection_interval', 'publish_allocation_metrics',
+        'publish_node_metrics', 'prefix_filter', 'filter_default', 'disable_dispatched_job_summary_metrics',
+        'circonus_api_token', 'circonus_api_app', 'circonus_api_url', 'circonus_submission_interval',
+        'circonus_submission_url', 'circonus_check_id', 'circonus_check_force_metric_activation',
+        'circonus_check_instance_id', 'circonus_check_search_tag', 'circonus_check_tags',
+        'circonus_check_display_name', 'circonus_broker_id', 'circonus_broker_select_tag')),
+    ('consul', (
+        'server_service_name', 'server_http_check_name', 'server_serf_check_name', 'server_rpc_check_name',
+        'client_service_name', 'client_http_check_name', 'tags', 'auto_advertise', 'checks_use_advertise',
+        'address', 'grpc_address', 'timeout', 'token', 'allow_unauthenticated', 'auth', 'ssl', 'share_ssl',
+        'verify_ssl', 'ca_file', 'cert_file', 'key_file', 'server_auto_join', 'client_auto_join', 'namespace')),
+    ('tls', TLS_KEYS),
+    ('autopilot', (
+        'cleanup_dead_servers', 'server_stabilization_time', 'last_contact_threshold', 'max_trailing_logs',
+        'min_quorum', 'enable_redundancy_zones', 'disable_upgrade_migration', 'enable_custom_upgrades')),
+    ('audit', ('enabled', 'sink', 'filter')),
+    ('', (
+        'region', 'datacenter', 'name', 'data_dir', 'plugin_dir', 'log_level', 'log_json', 'log_file',
+        'log_rotate_duration', 'log_rotate_bytes', 'log_rotate_max_files', 'bind_addr', 'enable_debug', 'ports',
+        'addresses', 'advertise', 'client', 'server', 'acl', 'telemetry', 'leave_on_interrupt',
+        'leave_on_terminate', 'enable_syslog', 'syslog_facility', 'disable_update_check',
+        'disable_anonymous_signature', 'consul', 'vault', 'tls', 'http_api_response_headers', 'sentinel',
+        'autopilot', 'plugin', 'limits', 'audit')),
+)
+# The durations 1.1 converts before it looks for unknown keys, with the name
+# its error gives each (ParseConfigFile).
+DURATIONS_1_1 = (
+    ('client', 'gc_interval', 'gc_interval'),
+    ('acl', 'token_ttl', 'acl.token_ttl'),
+    ('acl', 'policy_ttl', 'acl.policy_ttl'),
+    ('client.server_join', 'retry_interval', 'client.server_join.retry_interval'),
+    ('server', 'heartbeat_grace', 'server.heartbeat_grace'),
+    ('server', 'min_heartbeat_ttl', 'server.min_heartbeat_ttl'),
+    ('server', 'retry_interval', 'server.retry_interval'),
+    ('server.server_join', 'retry_interval', 'server.server_join.retry_interval'),
+    ('consul', 'timeout', 'consul.timeout'),
+    ('autopilot', 'server_stabilization_time', 'autopilot.server_stabilization_time'),
+    ('autopilot', 'last_contact_threshold', 'autopilot.last_contact_threshold'),
+    ('telemetry', 'collection_interval', 'telemetry.collection_interval'),
+)
+
 # Lists that Nomad appends across files instead of replacing.
 APPEND_LISTS = {('client', 'servers'), ('server', 'retry_join'), ('server', 'start_join'),
                 ('server', 'enabled_schedulers')}
@@ -341,14 +420,19 @@ def check_plugin_configs(config, filename=None, text=None):
     return True
 
 
-def validate(config, filename=None, text=None):
-    """Raise AgentConfigError if Nomad 0.9.1 would refuse this config.
+def validate(config, filename=None, text=None, schema='0.9.1'):
+    """Raise AgentConfigError if Nomad would refuse this config.
 
     ``config`` is one file's decoded content.  ``text`` (the file's source)
-    lets the error name the line of the offending key.
+    lets the error name the line of the offending key.  ``schema`` is
+    '0.9.1', '1.1' (versions.agent_schema) or None: syntax only.
     """
     if not isinstance(config, dict):
         raise AgentConfigError('error parsing: root should be an object', filename)
+    if schema is None:
+        return True
+    if schema == '1.1':
+        return _validate_1_1(config, filename, text)
     errs = _invalid_keys(config, TOP_KEYS)
     if errs:
         bad = [k for k in config if k not in TOP_KEYS]
@@ -378,6 +462,46 @@ def validate(config, filename=None, text=None):
             key = _bad_key(msg)
             raise AgentConfigError("error parsing 'config': " + msg, filename,
                                    _line_of(text, key, block='plugin'), key)
+    return True
+
+
+def _blocks_at(config, path):
+    """Every object at a dotted block path ('' is the file itself)."""
+    objs = [config]
+    for part in path.split('.') if path else ():
+        objs = [sub for obj in objs for sub in (_objects(obj.get(part)) or [])]
+    return objs
+
+
+def _validate_1_1(config, filename, text):
+    type_errs = []
+    _check_types('', config, type_errs)
+    for path in ('ports', 'server', 'client', 'client.reserved'):
+        for obj in _blocks_at(config, path):
+            _check_types(path, obj, type_errs)
+    if type_errs:
+        # hcl.Decode stops at the first value it cannot convert, and says only why.
+        why = type_errs[0]
+        raise AgentConfigError(why[why.index('strconv.'):] if 'strconv.' in why else why, filename)
+    for path, key, name in DURATIONS_1_1:
+        for obj in _blocks_at(config, path):
+            value = obj.get(key)
+            if value not in (None, ''):
+                try:
+                    parse_duration(value)
+                except ValueError:
+                    raise AgentConfigError("%s can't parse time duration %s" % (name, value), filename,
+                                           _line_of(text, key, block=path.split('.')[-1] or None),
+                                           '%s.%s' % (path, key) if path else key)
+    for path, valid in SCHEMA_1_1:
+        for obj in _blocks_at(config, path):
+            bad = [k for k in obj if k not in valid]
+            if bad:
+                # helper.UnusedKeys names a nested block innermost first.
+                where = '.'.join(reversed(path.split('.'))) + ' ' if path else ''
+                raise AgentConfigError('%sunexpected keys %s' % (where, ', '.join(bad)), filename,
+                                       _line_of(text, bad[0], block=path.split('.')[-1] or None),
+                                       '%s.%s' % (path, bad[0]) if path else bad[0])
     return True
 
 

@@ -15,8 +15,8 @@ short_description: Render, validate and write Nomad agent configuration files
 version_added: 0.1.0
 description:
   - Renders O(settings) as HCL1, parses the rendered text back and checks that it decodes to the
-    same settings, checks every key against Nomad 0.9.1's agent configuration schema, and only then
-    writes the file.
+    same settings, checks every key against the agent configuration schema of O(nomad_version), and only
+    then writes the file.
   - With O(dir) and O(files) instead, does the same for all of a host's files in one call. Every file is
     rendered and checked before the first one is written, so one bad setting leaves all of them as they were.
     Files named in O(absent) are removed, for example C(server.hcl) on a host that is no longer a server.
@@ -65,11 +65,21 @@ options:
     type: str
   validate:
     description:
-      - Parse the rendered text back and check every key against Nomad 0.9.1's agent configuration schema
-        before writing.
-      - Turn it off only for settings of a newer Nomad that this collection does not know yet.
+      - Parse the rendered text back and check every key against the schema of O(nomad_version) before writing.
+      - Turn it off only for settings that this collection gets wrong; a release whose schema it does not know
+        is already spared the key check (see O(nomad_version)).
     type: bool
     default: true
+  nomad_version:
+    description:
+      - The Nomad release that will read the files. It picks the schema the keys are checked against, and the
+        wording of the errors.
+      - 0.9.0 and 0.9.1 get Nomad 0.9.1's schema, with the docker plugin's C(config) block checked against the
+        0.9.1 driver's spec too. 1.0.x and 1.1.x get Nomad 1.1's schema (which only adds keys to 1.0's).
+      - For any other release no key is refused for being unknown, since it may be newer than what this
+        collection knows; the rendering is still parsed back and compared, so the files stay well-formed.
+    type: str
+    default: 0.9.1
   owner:
     description: Name of the user that should own the file.
     type: str
@@ -178,6 +188,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import
     check_plugin_configs,
     validate,
 )
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import agent_schema
 
 
 class ConfigFileError(Exception):
@@ -187,11 +198,12 @@ class ConfigFileError(Exception):
 class AgentConfigFile:
     """One agent configuration file: what it holds and what it should hold."""
 
-    def __init__(self, path, settings, header=None, check_validity=True):
+    def __init__(self, path, settings, header=None, check_validity=True, schema='0.9.1'):
         self.path = path
         self.settings = settings
         self.header = header
         self.check_validity = check_validity
+        self.schema = schema
 
     def render(self):
         """The file's wanted text. Raises ConfigFileError naming the file."""
@@ -215,8 +227,9 @@ class AgentConfigFile:
                 'Failed to render %s faithfully: the rendered text decodes to %r, not to the given settings %r'
                 % (self.path, decoded, normalize(self.settings)))
         try:
-            validate(decoded, self.path, text)
-            check_plugin_configs(decoded, self.path, text)
+            validate(decoded, self.path, text, schema=self.schema)
+            if self.schema == '0.9.1':
+                check_plugin_configs(decoded, self.path, text)
         except AgentConfigError as exc:
             raise ConfigFileError('Invalid Nomad agent configuration for %s: %s' % (self.path, to_native(exc)))
 
@@ -288,7 +301,8 @@ def text_diff(path, before, after):
 def one_file(module, file_args):
     params = module.params
     path = params['path']
-    config = AgentConfigFile(path, params['settings'], header=params['header'], check_validity=params['validate'])
+    config = AgentConfigFile(path, params['settings'], header=params['header'], check_validity=params['validate'],
+                             schema=params['schema'])
     result = dict(changed=False, path=path)
     try:
         wanted = config.render()
@@ -323,7 +337,8 @@ def directory(module, file_args):
                 raise ConfigFileError('Invalid settings for %s: expected a dict, got %s'
                                       % (os.path.join(conf_dir, name), type(settings).__name__))
             config = AgentConfigFile(os.path.join(conf_dir, name), settings, header=params['header'],
-                                     check_validity=params['validate'])
+                                     check_validity=params['validate'],
+                                     schema=params['schema'])
             configs.append(config)
             planned.append((config.render(), config.current()))
     except ConfigFileError as exc:
@@ -379,6 +394,7 @@ def main():
             absent=dict(type='list', elements='str', default=[]),
             header=dict(type='str'),
             validate=dict(type='bool', default=True),
+            nomad_version=dict(type='str', default='0.9.1'),
             owner=dict(type='str'),
             group=dict(type='str'),
             mode=dict(type='raw'),
@@ -389,6 +405,10 @@ def main():
         required_by=dict(files='dir'),
         supports_check_mode=True,
     )
+    try:
+        module.params['schema'] = agent_schema(module.params['nomad_version'])
+    except ValueError as exc:
+        module.fail_json(msg='nomad_version: %s' % to_native(exc))
     file_args = dict((k, module.params[k]) for k in ('owner', 'group', 'mode'))
     file_args = module.load_file_common_arguments(dict(file_args, path=module.params['path'] or module.params['dir']))
     if module.params['path']:

@@ -90,6 +90,33 @@ options:
       - Seconds to wait, in total, when O(wait=true).
     type: int
     default: 300
+  dialect:
+    description:
+      - How an HCL job file is read. V(hcl1) is Nomad 0.9's job language, read on the managed host by the
+        collection's parser of 0.9.1's C(jobspec). V(hcl2) is Nomad 1.x's, with variables and functions, evaluated
+        on the controller by the action plugin (it needs python-hcl2 there), like C(nomad job run) of 1.1.0 does.
+      - V(auto) follows the agent's own version (C(/v1/agent/self)): HCL2 from Nomad 1.0 on, HCL1 before.
+      - JSON job files and O(job) are the API form already, whatever the dialect.
+    type: str
+    choices: [auto, hcl1, hcl2]
+    default: auto
+  vars:
+    description:
+      - Values of the job file's C(variable)s, as C(nomad job run -var name=value) gives them (HCL2 only).
+      - A value may be of any type (a YAML list stays a list); a string for a C(bool), C(list), C(map) or
+        C(object) variable is read as an HCL expression, as the CLI reads C(-var).
+    type: dict
+  var_files:
+    description:
+      - Variable files on the controller (C(.hcl) or C(.json)), as C(nomad job run -var-file) reads them
+        (HCL2 only), looked up like O(src). O(vars) win over them, and later files over earlier ones.
+    type: list
+    elements: path
+  hcl2_result:
+    description:
+      - The controller's evaluation of O(src) or O(content) as HCL2 (the job, or why it failed), which the
+        action plugin sets; there is no reason to set it by hand.
+    type: dict
   fail_on_placement_failure:
     description:
       - Fail when the scheduler cannot place every allocation (Nomad keeps a blocked evaluation and
@@ -97,15 +124,30 @@ options:
       - When false, the reasons are returned in RV(placement_failures) and as a warning.
     type: bool
     default: true
+  namespace:
+    description:
+      - The namespace of the job (Nomad 1.0 or newer; C(NOMAD_NAMESPACE) by default). It is written into the
+        job, since Nomad 1.x files a job whose own C(namespace) is unset under C(default), whatever the request
+        says. A job file naming another namespace is an error.
+      - On a Nomad before 1.0 only C(default) exists, and any other namespace fails before anything is sent.
 notes:
-  - Job files are parsed on the managed host by the collection's own job parser, which follows Nomad 0.9.1's
-    C(jobspec) package; nothing is sent to Nomad when the file has an error.
+  - HCL1 job files are parsed on the managed host by the collection's own job parser, which follows Nomad
+    0.9.1's C(jobspec) package; HCL2 files are evaluated on the controller. Nothing is sent to Nomad when the
+    file has an error.
   - A periodic or parameterized job gets no evaluation when registered, so there is nothing to wait for.
 seealso:
   - module: nomadops.nomad.nomad_job_info
 '''
 
 EXAMPLES = r'''
+- name: Run the post's job on Nomad 1.x, written in HCL2 with variables, in a namespace of its own
+  nomadops.nomad.nomad_job:
+    src: httpecho-1x.nomad
+    namespace: web
+    vars:
+      count: 3
+      datacenters: [home]
+
 - name: Run the httpecho job (ad-hoc - ansible ubuntu -m nomadops.nomad.nomad_job -a src=httpecho.nomad)
   nomadops.nomad.nomad_job:
     src: httpecho.nomad
@@ -261,6 +303,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadNotFound
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import has_open_source_namespaces, job_dialect
 from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
     AllocationFailed,
     Deadline,
@@ -287,8 +330,15 @@ class JobInputError(Exception):
     """The job text or dict is unusable; nothing was sent."""
 
 
+def is_hcl(content=None, job=None, source_name=None):
+    """Whether the job comes as HCL text, which a dialect must read."""
+    if job is not None or content is None:
+        return False
+    return not ((source_name or '').lower().endswith('.json') or content.lstrip().startswith('{'))
+
+
 def load_job(content=None, job=None, source_name=None):
-    """Turn content (HCL or JSON) or a job dict into the API job."""
+    """Turn content (HCL1 or JSON) or a job dict into the API job."""
     if job is not None:
         if isinstance(job.get('Job'), dict):
             job = job['Job']
@@ -357,6 +407,46 @@ def _nomad_warnings(text):
 
 def _is_enforce_conflict(err):
     return isinstance(err, NomadAPIError) and 'Enforcing job modify index' in (err.message or '')
+
+
+def agent_version(client):
+    """The release of the agent the module talks to."""
+    me, dummy = client.get('/v1/agent/self')
+    version = (((me or {}).get('config') or {}).get('Version') or {})
+    return version.get('Version') if isinstance(version, dict) else version
+
+
+def choose_dialect(p, client, version):
+    """hcl1 or hcl2 for an HCL job file: as asked, or as the agent's release reads it."""
+    if p['dialect'] != 'auto':
+        return p['dialect']
+    return job_dialect(version())
+
+
+def hcl2_job(p, where):
+    result = p['hcl2_result'] or {}
+    if result.get('error'):
+        raise JobInputError('Failed to parse job file %s as HCL2: %s' % (where, result['error']))
+    if not isinstance(result.get('job'), dict):
+        raise JobInputError('Job file %s is HCL2, which the nomad_job action plugin evaluates on the controller; '
+                            'this module ran without it (use nomadops.nomad.nomad_job, or give the job as JSON)'
+                            % where)
+    return dict(result['job'])
+
+
+def set_namespace(job, namespace, version, where):
+    """Nomad 1.x files a job under its own Namespace, not the request's: put it there."""
+    if not namespace:
+        return
+    if namespace != 'default' and not has_open_source_namespaces(version()):
+        raise JobInputError('Namespace %r needs Nomad 1.0 or newer: the agent runs Nomad %s, whose open-source '
+                            'edition has only the default namespace' % (namespace, version()))
+    if job is None:
+        return
+    own = job.get('Namespace')
+    if own and own != namespace:
+        raise JobInputError('The job in %s is in namespace %r, but namespace=%r was asked for' % (where, own, namespace))
+    job['Namespace'] = namespace
 
 
 class NomadJob(object):
@@ -553,6 +643,10 @@ def main():
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
         fail_on_placement_failure=dict(type='bool', default=True),
+        dialect=dict(type='str', default='auto', choices=['auto', 'hcl1', 'hcl2']),
+        vars=dict(type='dict'),
+        var_files=dict(type='list', elements='path'),
+        hcl2_result=dict(type='dict'),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -574,19 +668,40 @@ def main():
         p['source_name'] = p['source_name'] or os.path.basename(p['src'])
 
     where = p['source_name'] or ('job' if p['job'] is not None else 'content')
-    job = None
-    job_id = p['name']
-    if p['content'] is not None or p['job'] is not None:
-        try:
-            job = load_job(p['content'], p['job'], p['source_name'])
-            job_id = job_id_of(job, where)
-        except JobInputError as e:
-            module.fail_json(msg=str(e), changed=False)
-
     try:
         client = client_from_module(module)
     except NomadError as e:
         module.fail_json(msg='Failed to set up the Nomad client: %s' % e)
+
+    known = []
+
+    def version():
+        # Asked once, and only when a dialect or a namespace depends on it.
+        if not known:
+            try:
+                known.append(agent_version(client))
+            except NomadError as e:
+                module.fail_json(msg='Failed to ask the agent at %s for its version: %s' % (client.address, e))
+        return known[0]
+
+    job = None
+    job_id = p['name']
+    try:
+        if is_hcl(p['content'], p['job'], p['source_name']) and choose_dialect(p, client, version) == 'hcl2':
+            job = hcl2_job(p, where)
+        elif p['content'] is not None or p['job'] is not None:
+            if (p['vars'] or p['var_files']) and p['job'] is None:
+                raise JobInputError('vars and var_files are for HCL2 job files (Nomad 1.0 or newer); %s is read '
+                                    'as %s' % (where, 'JSON' if not is_hcl(p['content'], None, p['source_name'])
+                                               else 'HCL1 (dialect=hcl1, or an agent older than 1.0)'))
+            job = load_job(p['content'], p['job'], p['source_name'])
+        if job is not None:
+            job_id = job_id_of(job, where)
+        set_namespace(job, p['namespace'], version, where)
+    except JobInputError as e:
+        module.fail_json(msg=str(e), changed=False)
+    except ValueError as e:
+        module.fail_json(msg='The agent at %s reports a version this module cannot read: %s' % (client.address, e))
 
     nomad_job = NomadJob(module, client)
     try:

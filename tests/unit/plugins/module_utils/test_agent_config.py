@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """agent_config: Nomad 0.9.1's agent-config keys, messages, and directory loading."""
 
+import glob
 import json
 import os
+import re
 
 import pytest
 
@@ -149,3 +151,65 @@ def test_check_merged_like_nomad_agent(config, message):
 def test_check_merged_accepts_the_seed_config():
     assert ac.check_merged({'datacenter': 'home', 'data_dir': '/opt/nomad', 'server': {'enabled': True},
                             'client': {'enabled': True, 'servers': ['10.0.0.1:4647']}})
+
+
+# ---- Nomad 1.1's schema, against what a real 1.1.0 said ----------------------
+
+SHARED_1_1 = os.environ.get('NOMAD_SHARED_DIR_1_1') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+TRANSCRIPTS_1_1 = os.path.join(SHARED_1_1, 'transcripts')
+
+
+def _recorded_1_1(pattern):
+    found = sorted(glob.glob(os.path.join(TRANSCRIPTS_1_1, pattern)))
+    return found or [pytest.param(None, marks=pytest.mark.skip(reason='no Nomad 1.1.0 recordings at %s'
+                                                               % TRANSCRIPTS_1_1))]
+
+
+def _config_and_stderr(path):
+    """The config file and the agent's stderr in one recorded CLI run."""
+    text = open(path).read()
+    name = re.search(r'# ---- config file (\S+) ----\n', text).group(1)
+    config = text.split('# ---- config file %s ----\n' % name, 1)[1].split('\n# ---- ', 1)[0] + '\n'
+    return name, config, text
+
+
+@pytest.mark.parametrize('path', _recorded_1_1('cli/8[2-8]-agent-fail-*.txt'), ids=os.path.basename)
+def test_1_1_refuses_what_1_1_0_refused_in_its_words(path):
+    name, config, text = _config_and_stderr(path)
+    stderr = text.split('# ---- stderr ----\n', 1)[1]
+    said = re.search(r'Error loading %s: (.*)\n' % re.escape(name), stderr)
+    if 'syntax' in name:
+        with pytest.raises(Exception):
+            loads(config, name)
+        return
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.validate(loads(config, name), name, config, schema='1.1')
+    assert exc.value.message == said.group(1)
+
+
+@pytest.mark.parametrize('path', _recorded_1_1('new-config-keys/*.txt'), ids=os.path.basename)
+def test_keys_new_in_1_x_pass_1_1_and_fail_0_9_1_as_each_release_did(path):
+    name, config, text = _config_and_stderr(path)
+    assert ac.validate(loads(config, name), name, config, schema='1.1')
+    assert ac.validate(loads(config, name), name, config, schema=None)
+    old = text.split('## Nomad v0.9.1:', 1)[1]
+    if 'the config was REJECTED' in old:
+        said = re.search(r'Error loading %s: (.*?)\n# ---- end' % re.escape(name), old, re.S).group(1)
+        with pytest.raises(ac.AgentConfigError) as exc:
+            ac.validate(loads(config, name), name, config)
+        assert exc.value.message == said
+
+
+def test_1_1_names_nested_blocks_innermost_first_and_lists_every_unknown_key():
+    text = 'server {\n  server_join {\n    retry_joins = ["a"]\n    retry_maxx = 3\n  }\n}\n'
+    with pytest.raises(ac.AgentConfigError) as exc:
+        ac.validate(loads(text, 's.hcl'), 's.hcl', text, schema='1.1')
+    assert exc.value.message == 'server_join.server unexpected keys retry_joins, retry_maxx'
+    assert exc.value.line == 3
+
+
+def test_a_release_without_a_known_schema_gets_no_key_check():
+    text = 'server {\n  enabled = true\n  some_key_from_nomad_1_9 = true\n}\nbrand_new_block {\n  x = 1\n}\n'
+    assert ac.validate(loads(text, 'x.hcl'), 'x.hcl', text, schema=None)
+    with pytest.raises(ac.AgentConfigError):
+        ac.validate(loads(text, 'x.hcl'), 'x.hcl', text, schema='1.1')

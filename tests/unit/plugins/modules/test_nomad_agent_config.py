@@ -294,3 +294,38 @@ def test_bad_directory_arguments_are_named(tmp_path, args, words):
 def test_path_and_dir_together_are_refused(tmp_path):
     result = run(dict(path=str(tmp_path / 'a.hcl'), settings=SERVER, dir=str(tmp_path), files={}))
     assert result['failed'] is True and 'mutually exclusive' in result['msg']
+
+
+# ---- nomad_version picks the schema ------------------------------------------
+
+NEW_KEYS = {'client': {'enabled': True, 'reservable_cores': '0-1', 'cni_path': '/opt/cni/bin'}}
+
+
+def test_keys_new_in_1_1_are_refused_for_0_9_1_in_its_words(tmp_path):
+    path = str(tmp_path / 'client.hcl')
+    result = run(dict(path=path, settings=NEW_KEYS))
+    assert result['failed'] is True and 'client -> invalid key: reservable_cores' in result['msg']
+    assert not os.path.exists(path)
+
+
+def test_keys_new_in_1_1_pass_for_1_1_and_typos_get_1_1s_words(tmp_path):
+    path = str(tmp_path / 'client.hcl')
+    result = run(dict(path=path, settings=NEW_KEYS, nomad_version='1.1.0'))
+    assert result.get('failed') is not True, result.get('msg')
+    result = run(dict(path=path, settings={'client': {'enabled': True, 'reservable_core': '0-1'}},
+                      nomad_version='1.1.0'))
+    assert result['failed'] is True and 'client unexpected keys reservable_core' in result['msg']
+    assert 'line 3' in result['msg'] and path in result['msg']
+
+
+def test_a_release_the_collection_does_not_know_refuses_no_key(tmp_path):
+    path = str(tmp_path / 'client.hcl')
+    settings = {'client': {'enabled': True, 'a_key_from_the_future': True}}
+    result = run(dict(path=path, settings=settings, nomad_version='1.9.0'))
+    assert result.get('failed') is not True, result.get('msg')
+    assert loads(open(path).read(), path) == {'client': [{'enabled': True, 'a_key_from_the_future': True}]}
+
+
+def test_nomad_version_must_be_a_release(tmp_path):
+    result = run(dict(path=str(tmp_path / 'x.hcl'), settings={'datacenter': 'home'}, nomad_version='latest'))
+    assert result['failed'] is True and result['msg'].startswith('nomad_version: not a Nomad release version')

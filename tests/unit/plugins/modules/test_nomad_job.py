@@ -44,6 +44,12 @@ def register_flow(plan):
     return [plan, reg, ev, allocs, job_allocs, fixture('nodes'), stored_job()], reg, eval_id
 
 
+def agent_self(version):
+    """/v1/agent/self as both releases shape its version (recorded: config.Version)."""
+    return exchange('GET', '/v1/agent/self', body={'config': {'Version': {
+        'Revision': '', 'Version': version, 'VersionMetadata': '', 'VersionPrerelease': ''}}})
+
+
 def args(srv, **extra):
     base = dict(address=srv.address, content=job_text(), source_name='httpecho.json', wait_timeout=10)
     base.update(extra)
@@ -226,14 +232,20 @@ def test_bad_json_fails_before_anything_is_sent(capsys):
 def test_hcl_error_names_file_and_line_before_anything_is_sent(capsys):
     broken = 'job "broken" {\n  datacenters = ["home"\n}\n'
     with ReplayServer([]) as srv:
-        failed, result = run_module(nomad_job.main, args(srv, content=broken, source_name='broken.nomad'), capsys)
+        failed, result = run_module(nomad_job.main, args(srv, content=broken, source_name='broken.nomad',
+                                                         dialect='hcl1'), capsys)
         assert srv.requests == []
     assert failed
     assert 'broken.nomad' in result['msg'] and 'line' in result['msg']
+    # Left to follow the agent, the module asks its version, and nothing more.
+    with ReplayServer([agent_self('0.9.1')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=broken, source_name='broken.nomad'), capsys)
+        assert [(r['method'], r['path']) for r in srv.requests] == [('GET', '/v1/agent/self')]
+    assert failed and 'broken.nomad' in result['msg'] and 'line 3' in result['msg']
 
 
 def test_hcl_job_is_parsed_to_the_recorded_api_job(capsys):
-    with ReplayServer([fixture('plan-none'), stored_job(),
+    with ReplayServer([agent_self('0.9.1'), fixture('plan-none'), stored_job(),
                        exchange('GET', '/v1/job/httpecho/allocations', body=[], index=3)]) as srv:
         failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad'),
                                     capsys)
@@ -327,3 +339,75 @@ def test_no_wait_returns_after_register(capsys):
         assert not [r for r in srv.requests if r['path'].startswith('/v1/evaluation')]
     assert not failed, result
     assert result['changed'] is True and result['eval_id']
+
+
+# ---- dialects, variables and namespaces -------------------------------------------
+
+def hcl2_evaluated(**changes):
+    job = json.loads(job_text())
+    job.update(changes)
+    return {'job': job}
+
+
+def test_a_1_x_agent_gets_the_controllers_hcl2_evaluation(capsys):
+    evaluated = hcl2_evaluated(Datacenters=['east'])
+    with ReplayServer([agent_self('1.1.0'), with_path(fixture('job-not-found'), '/v1/job/httpecho'),
+                       with_path(fixture('plan-added'), '/v1/job/httpecho/plan')]) as srv:
+        run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad', hcl2_result=evaluated,
+                                        vars={'datacenters': ['east']}), capsys, check_mode=True)
+        sent = srv.calls('POST', '/v1/job/httpecho/plan')[0]['body']['Job']
+    assert sent['Datacenters'] == ['east']
+
+
+def test_hcl2_errors_name_the_file_and_nothing_is_planned(capsys):
+    error = {'error': 'httpecho.nomad:3,11-12: Unsupported argument; An argument named "count" is not expected here.'}
+    with ReplayServer([agent_self('1.1.0')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad',
+                                                         hcl2_result=error), capsys)
+        assert srv.calls('POST', '/v1/job/httpecho/plan') == []
+    assert failed
+    assert result['msg'].startswith('Failed to parse job file httpecho.nomad as HCL2: httpecho.nomad:3,11-12:')
+
+
+def test_hcl2_without_the_action_plugin_says_what_is_missing(capsys):
+    with ReplayServer([agent_self('1.1.0')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad'),
+                                    capsys)
+    assert failed and 'HCL2, which the nomad_job action plugin evaluates on the controller' in result['msg']
+
+
+def test_vars_on_a_0_9_agent_fail_before_anything_is_sent(capsys):
+    with ReplayServer([agent_self('0.9.1')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad',
+                                                         vars={'count': 3}), capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self']
+    assert failed
+    assert 'vars and var_files are for HCL2 job files (Nomad 1.0 or newer); httpecho.nomad is read as HCL1' \
+        in result['msg']
+
+
+def test_a_namespace_on_0_9_fails_clearly_before_anything_is_sent(capsys):
+    with ReplayServer([agent_self('0.9.1')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, namespace='team-a'), capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self']
+    assert failed
+    assert result['msg'] == ("Namespace 'team-a' needs Nomad 1.0 or newer: the agent runs Nomad 0.9.1, whose "
+                             "open-source edition has only the default namespace")
+
+
+def test_a_namespace_goes_into_the_job_and_every_request(capsys):
+    with ReplayServer([agent_self('1.1.0'), with_path(fixture('job-not-found'), '/v1/job/httpecho'),
+                       with_path(fixture('plan-added'), '/v1/job/httpecho/plan')]) as srv:
+        run_module(nomad_job.main, args(srv, namespace='team-a'), capsys, check_mode=True)
+        plan = srv.calls('POST', '/v1/job/httpecho/plan')[0]
+    assert plan['body']['Job']['Namespace'] == 'team-a'
+    assert plan['query'].get('namespace') in ('team-a', ['team-a'])
+
+
+def test_a_job_file_naming_another_namespace_is_an_error(capsys):
+    job = json.loads(job_text())
+    job['Namespace'] = 'team-b'
+    with ReplayServer([agent_self('1.1.0')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=json.dumps(job), namespace='team-a'), capsys)
+    assert failed
+    assert result['msg'] == "The job in httpecho.json is in namespace 'team-b', but namespace='team-a' was asked for"
