@@ -31,7 +31,7 @@ served in parallel and a module call is one round trip. The scenarios
 live in bench/molecule/ and are found through MOLECULE_GLOB: `make test`,
 which looks in molecule/, never runs them.
 
-    python bench/cluster.py [--only cluster3|cluster13|cluster3-docker] [--keep]
+    python bench/cluster.py [--only cluster3|cluster13|cluster3-docker ...] [--keep]
 """
 
 import argparse
@@ -203,7 +203,8 @@ def run(name, keep, log, transport):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--only', choices=sorted(SCENARIOS))
+    parser.add_argument('--only', choices=sorted(SCENARIOS), action='append',
+                        help='run only this scenario (repeatable)')
     parser.add_argument('--keep', action='store_true', help='leave the containers up')
     parser.add_argument('--transport', choices=['podman', 'ssh'], default='podman',
                         help='how Ansible reaches the hosts (see above)')
@@ -214,7 +215,7 @@ def main():
     print('full molecule output: %s' % args.log)
     figures = {}
     for name in ('cluster3', 'cluster3-docker', 'cluster13'):
-        if args.only in (None, name):
+        if not args.only or name in args.only:
             figures[name] = run(name, args.keep, args.log, args.transport)
     if 'cluster3' in figures and 'cluster3-docker' in figures:
         (cold, again), (dcold, dagain) = figures['cluster3'], figures['cluster3-docker']

@@ -9,11 +9,17 @@ The corpus is every job file Nomad 0.9.1 accepted in the shared recordings
 own fixtures. Each file is parsed --repeat times and its best time kept, so
 a busy machine inflates the figures less. Target: median <= 10 ms.
 
-    python bench/jobspec.py [--repeat 20] [--shared DIR]
+A second section times parse_hcl2_jobspec (Nomad 1.x HCL2 job files) over
+the files Nomad 1.1.0 accepted in ../shared/nomad-1.1.0/jobspec/, with their
+recorded -var values, the same way and with the same target. The parser is
+built once per process before timing, as it is in a plugin.
+
+    python bench/jobspec.py [--repeat 20] [--shared DIR] [--shared-1x DIR]
 """
 
 import argparse
 import glob
+import json
 import os
 import statistics
 import sys
@@ -30,6 +36,75 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import (  #
 TARGET_MEDIAN_MS = 10.0
 
 
+def time_best(func, repeat):
+    """The best of ``repeat`` runs of func(), in ms, and whether it raised JobspecError."""
+    best, outcome = None, 'ok'
+    for _attempt in range(repeat):
+        start = time.perf_counter()
+        try:
+            func()
+        except JobspecError:
+            outcome = 'rejected'
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best * 1000.0, outcome
+
+
+def report(rows, repeat):
+    width = max(len(r[0]) for r in rows)
+    print('%-*s %8s %10s  %s' % (width, 'file', 'bytes', 'ms', 'result'))
+    for name, size, ms, outcome in rows:
+        print('%-*s %8d %10.3f  %s' % (width, name, size, ms, outcome))
+    times = [r[2] for r in rows]
+    median = statistics.median(times)
+    print()
+    print('files: %d  repeat: %d (best of)' % (len(rows), repeat))
+    print('median: %.3f ms  max: %.3f ms  (target: median <= %.0f ms: %s)'
+          % (median, max(times), TARGET_MEDIAN_MS, 'met' if median <= TARGET_MEDIAN_MS else 'MISSED'))
+
+
+def hcl2_corpus(shared):
+    """(path, -var values) of the HCL2 files Nomad 1.1.0 accepted."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(shared, 'jobspec', '*.hcl'))):
+        name = os.path.basename(path)[:-len('.hcl')]
+        if not os.path.exists(os.path.join(shared, 'jobspec-reference', name + '.json')):
+            continue
+        variables = None
+        vars_path = path[:-len('.hcl')] + '.vars.json'
+        if os.path.exists(vars_path):
+            with open(vars_path, encoding='utf-8') as handle:
+                variables = json.load(handle)
+        out.append((path, variables))
+    return out
+
+
+def bench_hcl2(shared, repeat):
+    try:
+        from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
+    except ImportError as exc:
+        print('HCL2: skipped (%s; install python-hcl2)' % exc)
+        return 0
+    files = hcl2_corpus(shared)
+    if not files:
+        print('HCL2: no job files found (shared dir: %s)' % shared)
+        return 0
+    start = time.perf_counter()
+    with open(files[0][0], encoding='utf-8') as handle:
+        parse_hcl2_jobspec(handle.read(), os.path.basename(files[0][0]), variables=files[0][1])
+    print('HCL2 (Nomad 1.x job files): parser built and first file parsed in %.0f ms'
+          % ((time.perf_counter() - start) * 1000.0))
+    rows = []
+    for path, variables in files:
+        with open(path, encoding='utf-8') as handle:
+            text = handle.read()
+        name = os.path.basename(path)
+        ms, outcome = time_best(lambda: parse_hcl2_jobspec(text, name, variables=variables), repeat)
+        rows.append((name, len(text), ms, outcome))
+    report(rows, repeat)
+    return 0
+
+
 def corpus(shared):
     files = sorted(glob.glob(os.path.join(shared, 'jobspec', '*.hcl')))
     files.append(os.path.join(shared, 'httpecho.nomad'))
@@ -44,6 +119,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=20)
     parser.add_argument('--shared', default=os.environ.get('NOMAD_SHARED_DIR')
                         or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1'))
+    parser.add_argument('--shared-1x', default=os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0'))
     args = parser.parse_args()
 
     rows = []
@@ -51,32 +127,16 @@ def main():
         with open(path, encoding='utf-8') as handle:
             text = handle.read()
         name = os.path.basename(path)
-        best = None
-        outcome = 'ok'
-        for _attempt in range(args.repeat):
-            start = time.perf_counter()
-            try:
-                parse_jobspec(text, name)
-            except JobspecError:
-                outcome = 'rejected'
-            elapsed = time.perf_counter() - start
-            best = elapsed if best is None else min(best, elapsed)
-        rows.append((name, len(text), best * 1000.0, outcome))
+        ms, outcome = time_best(lambda: parse_jobspec(text, name), args.repeat)
+        rows.append((name, len(text), ms, outcome))
 
     if not rows:
         print('no job files found (shared dir: %s)' % args.shared)
         return 1
-    width = max(len(r[0]) for r in rows)
-    print('%-*s %8s %10s  %s' % (width, 'file', 'bytes', 'ms', 'result'))
-    for name, size, ms, outcome in rows:
-        print('%-*s %8d %10.3f  %s' % (width, name, size, ms, outcome))
-    times = [r[2] for r in rows]
-    median = statistics.median(times)
+    print('HCL1 (Nomad 0.9 job files):')
+    report(rows, args.repeat)
     print()
-    print('files: %d  repeat: %d (best of)' % (len(rows), args.repeat))
-    print('median: %.3f ms  max: %.3f ms  (target: median <= %.0f ms: %s)'
-          % (median, max(times), TARGET_MEDIAN_MS, 'met' if median <= TARGET_MEDIAN_MS else 'MISSED'))
-    return 0
+    return bench_hcl2(args.shared_1x, args.repeat)
 
 
 if __name__ == '__main__':

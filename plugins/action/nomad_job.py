@@ -9,6 +9,11 @@ the playbook; the current directory for ad-hoc commands). Its text goes to
 the module as `content`, with the name the user wrote for error messages.
 The module itself runs on the managed host, next to the agent it talks to.
 
+An HCL job file is also evaluated here as HCL2, with `vars` and `var_files`,
+since python-hcl2 lives on the controller. Only the module can ask the agent
+which release it runs, so with dialect=auto both forms go: the module uses
+this evaluation (or its error) for a 1.x agent and parses HCL1 itself for 0.9.
+
 It also queues up the hosts of one run that submit the same job. Nomad 0.9.1
 checks EnforceIndex against a snapshot before raft applies the write, so
 submissions reaching the leader within one raft round trip can all pass it
@@ -26,12 +31,16 @@ import os
 from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.common.validation import check_type_dict, check_type_list
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, is_json_job
+from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
 
 MODULE = 'nomadops.nomad.nomad_job'
 # What names the job a task submits; the agent's address is left out because
 # each host usually talks to its own agent of the same cluster.
-JOB_IDENTITY = ('name', 'content', 'job', 'region')
+JOB_IDENTITY = ('name', 'content', 'job', 'region', 'namespace', 'vars')
 
 
 @contextlib.contextmanager
@@ -46,6 +55,15 @@ def one_submission_at_a_time(args):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def evaluate_hcl2(text, filename, variables, var_files):
+    """The job as Nomad 1.x reads the file, or why it cannot: the module decides which counts."""
+    try:
+        return dict(job=parse_hcl2_jobspec(text, filename=filename, variables=variables, var_files=var_files))
+    except JobspecError as e:
+        # Nomad's own line ("FILE:LINE,COL-COL: Summary; Detail") when there is one.
+        return dict(error=getattr(e, 'diagnostic', None) or to_text(e))
 
 
 class ActionModule(ActionBase):
@@ -76,6 +94,25 @@ class ActionModule(ActionBase):
                 return result
             args.setdefault('source_name', src)
 
+        if args.get('content') is not None and args.get('dialect', 'auto') != 'hcl1' \
+                and not is_json_job(args['content'], args.get('source_name')):
+            try:
+                # Ad-hoc arguments (vars='{"count": 3}') come as text; the module's spec would convert them.
+                variables = check_type_dict(args['vars']) if args.get('vars') is not None else None
+                var_files = [self._read_var_file(path) for path in check_type_list(args.get('var_files') or [])]
+            except (AnsibleError, TypeError) as e:
+                result.update(failed=True, msg=to_text(e))
+                return result
+            args['hcl2_result'] = evaluate_hcl2(args['content'], args.get('source_name'), variables, var_files)
+
         with one_submission_at_a_time(args):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
         return result
+
+    def _read_var_file(self, name):
+        try:
+            path = self._find_needle('files', name)
+            b_data, _show = self._loader._get_file_contents(path)
+            return os.path.basename(path), to_text(b_data, errors='surrogate_or_strict')
+        except (AnsibleError, UnicodeError) as e:
+            raise AnsibleError('Failed to read variable file %s: %s' % (name, to_text(e)))

@@ -31,7 +31,11 @@ options:
     type: str
   namespace:
     description:
-      - Namespace, passed as the C(namespace) query parameter.
+      - Namespace, passed as the C(namespace) query parameter. Open-source Nomad has namespaces from 1.0 on;
+        with an older agent anything but C(default) fails before anything is sent, saying so.
+      - M(nomadops.nomad.nomad_job) also writes it into the job, since Nomad 1.x files a job whose own
+        C(namespace) is unset under C(default) whatever the request says; a job file naming another namespace
+        is an error.
       - If not set, the value of the E(NOMAD_NAMESPACE) environment variable is used.
     type: str
   ca_cert:

@@ -13,17 +13,24 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six import binary_type, string_types
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
+from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
 
 
-def jobspec(text, filename=None):
-    """HCL job file text to the API job dict, as Nomad 0.9.1 parses it."""
+def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=redefined-builtin
+    """HCL job file text to the API job dict, as Nomad 0.9.1 (hcl1) or 1.1.0 (hcl2) reads it."""
     if isinstance(text, binary_type):
         text = to_text(text, errors='surrogate_or_strict')
     if not isinstance(text, string_types):
         raise AnsibleFilterError('jobspec expects the text of a job file, got %s' % type(text).__name__)
     if filename is not None and not isinstance(filename, string_types):
         raise AnsibleFilterError('jobspec: filename must be a string, got %s' % type(filename).__name__)
+    if dialect not in ('hcl1', 'hcl2'):
+        raise AnsibleFilterError('jobspec: dialect must be hcl1 or hcl2, got %r' % (dialect,))
+    if vars is not None and (dialect != 'hcl2' or not isinstance(vars, dict)):
+        raise AnsibleFilterError('jobspec: vars must be a dict, and are for dialect=hcl2 only')
     try:
+        if dialect == 'hcl2':
+            return parse_hcl2_jobspec(to_text(text), filename=filename, variables=vars)
         return parse_jobspec(to_text(text), filename=filename)
     except JobspecError as exc:
         raise AnsibleFilterError('jobspec: cannot parse the job: %s' % exc)

@@ -17,6 +17,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.api import (
     DEFAULT_TIMEOUT,
     NomadClient,
 )
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import has_open_source_namespaces
 
 NOMAD_COMMON_ARGS = dict(
     address=dict(type='str', default=DEFAULT_ADDRESS, fallback=(env_fallback, ['NOMAD_ADDR'])),
@@ -49,3 +50,20 @@ def client_from_module(module, **overrides):
     kwargs = dict((k, module.params.get(k)) for k in CONNECTION_KEYS)
     kwargs.update(overrides)
     return NomadClient(**kwargs)
+
+
+def agent_version(client):
+    """The release of the agent a client talks to (``/v1/agent/self``)."""
+    me, dummy = client.get('/v1/agent/self')
+    version = ((me or {}).get('config') or {}).get('Version') or {}
+    return version.get('Version') if isinstance(version, dict) else version
+
+
+def namespace_problem(namespace, version):
+    """Why ``namespace`` cannot be used with an agent of this release, or None.
+    Open-source Nomad before 1.0 has only the default namespace and answers
+    501 "Nomad Enterprise only endpoint" to the namespace API."""
+    if namespace in (None, '', 'default') or has_open_source_namespaces(version):
+        return None
+    return ('Namespace %r needs Nomad 1.0 or newer: the agent runs Nomad %s, whose open-source edition has only '
+            'the default namespace' % (namespace, version))

@@ -396,10 +396,10 @@ STRUCTS = {
 }
 
 
-def _zero(kind):
+def _zero(kind, structs=None):
     if isinstance(kind, tuple):
         if kind[0] == 'struct':
-            return new_struct(kind[1])
+            return new_struct(kind[1], structs=structs)
         return None
     if kind == _STR:
         return ''
@@ -410,10 +410,13 @@ def _zero(kind):
     return 0
 
 
-def new_struct(name, **values):
+def new_struct(name, structs=None, **values):
     """An API struct as Go's JSON encoder writes a zero value: pointers,
-    slices and maps ``None``, strings ``''``, numbers ``0``."""
-    out = dict((field, _zero(kind)) for field, _tag, kind in STRUCTS[name])
+    slices and maps ``None``, strings ``''``, numbers ``0``. ``structs`` is
+    the schema table (default: Nomad 0.9.1's ``STRUCTS``; the HCL2 parser
+    passes its Nomad 1.1.0 table)."""
+    table = STRUCTS if structs is None else structs
+    out = dict((field, _zero(kind, structs)) for field, _tag, kind in table[name])
     for key, value in values.items():
         if key not in out:
             raise KeyError('%s has no field %s' % (name, key))
@@ -1160,3 +1163,9 @@ def strip_empty(value):
 
 def _is_empty(value):
     return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def is_json_job(text, filename=None):
+    """A job file in JSON (the API form) rather than HCL, as `nomad job run`
+    tells them apart: by the .json extension, or by a leading brace."""
+    return (filename or '').lower().endswith('.json') or (text or '').lstrip().startswith('{')

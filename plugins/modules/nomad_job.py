@@ -124,12 +124,6 @@ options:
       - When false, the reasons are returned in RV(placement_failures) and as a warning.
     type: bool
     default: true
-  namespace:
-    description:
-      - The namespace of the job (Nomad 1.0 or newer; C(NOMAD_NAMESPACE) by default). It is written into the
-        job, since Nomad 1.x files a job whose own C(namespace) is unset under C(default), whatever the request
-        says. A job file naming another namespace is an error.
-      - On a Nomad before 1.0 only C(default) exists, and any other namespace fails before anything is sent.
 notes:
   - HCL1 job files are parsed on the managed host by the collection's own job parser, which follows Nomad
     0.9.1's C(jobspec) package; HCL2 files are evaluated on the controller. Nothing is sent to Nomad when the
@@ -301,9 +295,14 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadNotFound
-from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
-from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
-from ansible_collections.nomadops.nomad.plugins.module_utils.versions import has_open_source_namespaces, job_dialect
+from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
+    agent_version,
+    client_from_module,
+    namespace_problem,
+    nomad_argument_spec,
+)
+from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, is_json_job, parse_jobspec
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import job_dialect
 from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
     AllocationFailed,
     Deadline,
@@ -332,9 +331,7 @@ class JobInputError(Exception):
 
 def is_hcl(content=None, job=None, source_name=None):
     """Whether the job comes as HCL text, which a dialect must read."""
-    if job is not None or content is None:
-        return False
-    return not ((source_name or '').lower().endswith('.json') or content.lstrip().startswith('{'))
+    return job is None and content is not None and not is_json_job(content, source_name)
 
 
 def load_job(content=None, job=None, source_name=None):
@@ -345,8 +342,7 @@ def load_job(content=None, job=None, source_name=None):
         return dict(job)
     where = source_name or 'content'
     text = content or ''
-    is_json = (source_name or '').lower().endswith('.json') or text.lstrip().startswith('{')
-    if is_json:
+    if is_json_job(text, source_name):
         try:
             data = json.loads(text)
         except ValueError as e:
@@ -409,13 +405,6 @@ def _is_enforce_conflict(err):
     return isinstance(err, NomadAPIError) and 'Enforcing job modify index' in (err.message or '')
 
 
-def agent_version(client):
-    """The release of the agent the module talks to."""
-    me, dummy = client.get('/v1/agent/self')
-    version = (((me or {}).get('config') or {}).get('Version') or {})
-    return version.get('Version') if isinstance(version, dict) else version
-
-
 def choose_dialect(p, client, version):
     """hcl1 or hcl2 for an HCL job file: as asked, or as the agent's release reads it."""
     if p['dialect'] != 'auto':
@@ -438,9 +427,10 @@ def set_namespace(job, namespace, version, where):
     """Nomad 1.x files a job under its own Namespace, not the request's: put it there."""
     if not namespace:
         return
-    if namespace != 'default' and not has_open_source_namespaces(version()):
-        raise JobInputError('Namespace %r needs Nomad 1.0 or newer: the agent runs Nomad %s, whose open-source '
-                            'edition has only the default namespace' % (namespace, version()))
+    # Only a namespace other than default needs the agent's version.
+    problem = namespace != 'default' and namespace_problem(namespace, version())
+    if problem:
+        raise JobInputError(problem)
     if job is None:
         return
     own = job.get('Namespace')

@@ -133,7 +133,12 @@ allocations:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadNotFound
-from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
+from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
+    agent_version,
+    client_from_module,
+    namespace_problem,
+    nomad_argument_spec,
+)
 from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import allocation_summaries
 
 
@@ -187,6 +192,10 @@ def main():
     what = 'job %r' % name if name else 'jobs'
     try:
         client = client_from_module(module)
+        namespace = module.params['namespace']
+        problem = namespace not in (None, 'default') and namespace_problem(namespace, agent_version(client))
+        if problem:
+            module.fail_json(msg=problem)
         info = JobInfo(client)
         result = info.one(name) if name else info.list(module.params['prefix'])
     except NomadError as e:

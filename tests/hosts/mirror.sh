@@ -5,14 +5,16 @@
 #   NOMADOPS_MIRROR_KEY  armored public key that signed its SHA256SUMS, or empty
 #                        for the HashiCorp key bundled with the collection
 #
-# By default the mirror holds the Nomad test double, signed by a throwaway key.
+# By default the mirror holds the Nomad test double, once per release in
+# NOMAD_VERSIONS (default "0.9.1 1.1.0": the double behaves as the release it
+# is built as), all signed by one throwaway key.
 # With NOMAD_RELEASES_DIR set, that directory is used as-is (a real release),
 # and NOMAD_RELEASES_GPG_KEY may name the armored key that signed it.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 OUT="$NOMADOPS_ROOT/.cache/mirror"
-VERSION="${NOMAD_VERSION:-0.9.1}"
+VERSIONS="${NOMAD_VERSIONS:-0.9.1 1.1.0}"
 mkdir -p "$OUT"
 
 write_env() {
@@ -47,9 +49,14 @@ done
 cd "$NOMADOPS_ROOT"
 rm -rf "$OUT/double" "$OUT/releases.new"
 mkdir -p "$OUT/double"
-python tests/nomad_double/build.py "$OUT/double/nomad" >"$OUT/double/build.log" 2>&1 \
-  || { cat "$OUT/double/build.log" >&2; echo "building the Nomad test double failed" >&2; exit 1; }
-json="$(python tests/support/release_mirror.py --binary "$OUT/double/nomad" --version "$VERSION" --out "$OUT/releases.new")"
+gnupghome="$(mktemp -d)"
+trap 'gpgconf --homedir "$gnupghome" --kill gpg-agent 2>/dev/null; rm -rf "$gnupghome"' EXIT
+for version in $VERSIONS; do
+  python tests/nomad_double/build.py "$OUT/double/nomad-$version" --version "$version" >"$OUT/double/build.log" 2>&1 \
+    || { cat "$OUT/double/build.log" >&2; echo "building the Nomad test double ($version) failed" >&2; exit 1; }
+  json="$(python tests/support/release_mirror.py --binary "$OUT/double/nomad-$version" --version "$version" \
+            --out "$OUT/releases.new" --gnupghome "$gnupghome")"
+done
 # The key lies inside the output dir; keep it next to the mirror, not in it.
 key="$(printf '%s' "$json" | python -c '
 import json, sys

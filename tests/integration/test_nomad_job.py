@@ -211,3 +211,27 @@ def test_adhoc_on_three_hosts_each_with_its_agent_registers_once(three_agents, t
         assert rc == 0 and [r['changed'] for r in again.values()] == [False, False, False]
     finally:
         adhoc('name=it-adhoc state=absent purge=true address={{ agent }}')
+
+
+def adhoc_text(module, text, check=False):
+    """The module with ad-hoc key=value arguments, as a user types them."""
+    cmd = [ANSIBLE, 'localhost', '-i', 'localhost,', '-c', 'local', '-m', module, '-a', text,
+           '-e', 'ansible_python_interpreter=%s' % sys.executable] + (['--check'] if check else [])
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, json.loads(proc.stdout[proc.stdout.index('{'):])['plays'][0]['tasks'][0]['hosts'][
+        'localhost']
+
+
+def test_hcl2_file_with_vars_typed_ad_hoc_is_evaluated_on_the_controller(cluster):
+    src = 'tests/integration/files/sleeper-hcl2.nomad'
+    rc, res = adhoc_text('nomadops.nomad.nomad_job', "src=%s address=%s dialect=hcl2 vars='{\"count\": 3}'"
+                         % (src, cluster.address), check=True)
+    assert rc == 0, res
+    assert res['changed'] is True and res['desired_updates']['main']['Place'] == 3
+    # The same file read as HCL1 fails, naming the file and the line of the variable block.
+    rc, res = adhoc_text('nomadops.nomad.nomad_job', 'src=%s address=%s dialect=hcl1' % (src, cluster.address),
+                         check=True)
+    assert rc != 0 and 'sleeper-hcl2.nomad' in res['msg'] and 'line' in res['msg']
+    assert http_get(cluster.address, '/v1/jobs') == [] or all(
+        j['ID'] != 'it-sleeper-hcl2' for j in http_get(cluster.address, '/v1/jobs'))

@@ -184,9 +184,11 @@ def main(argv=None):
     parser.add_argument('--os', default='linux', dest='os_name')
     parser.add_argument('--arch', default='amd64')
     parser.add_argument('--sig-suffix', default='.sig', choices=['.sig', '.72D7468F.sig'])
+    parser.add_argument('--gnupghome', help='keep the signing key here, so that several releases share it '
+                                            '(the caller stops its gpg-agent)')
     args = parser.parse_args(argv)
     mirror = build_mirror(args.binary, args.version, args.out, os_name=args.os_name, arch=args.arch,
-                          sig_suffix=args.sig_suffix)
+                          gnupghome=args.gnupghome, sig_suffix=args.sig_suffix)
     fields = mirror.as_dict()
     del fields['public_key']
     json.dump(fields, sys.stdout, indent=2, sort_keys=True)

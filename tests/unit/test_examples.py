@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""examples/: the seed's job byte for byte, and every example a job Nomad 0.9.1 takes."""
+"""examples/: the seed's job byte for byte, its 1.x form as Nomad 1.1.0 reads
+that, and every example a job its Nomad release takes."""
 
 import glob
 import json
@@ -10,9 +11,11 @@ import os
 import pytest
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import parse_jobspec
+from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+SHARED_1_1 = os.environ.get('NOMAD_SHARED_DIR_1_1') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, 'examples', '*.nomad')))
 
 
@@ -28,8 +31,25 @@ def test_httpecho_is_the_seeds_job_unchanged():
         assert parse_jobspec(handle.read(), 'httpecho.nomad') == recorded
 
 
+def test_the_1x_form_is_what_1_1_0_made_of_the_same_job():
+    reference = os.path.join(SHARED_1_1, 'jobspec-reference', 'httpecho-1x.json')
+    if not os.path.exists(reference):
+        pytest.skip('recorded Nomad 1.1.0 facts not present at %s' % SHARED_1_1)
+    with open(reference) as handle:
+        recorded = json.load(handle)['Job']
+    # The recorded file also registers a Consul service, which the post's cluster has no Consul for.
+    recorded['TaskGroups'][0]['Services'] = None
+    with open(os.path.join(ROOT, 'examples', 'httpecho-1x.nomad')) as handle:
+        assert parse_hcl2_jobspec(handle.read(), 'httpecho-1x.nomad') == recorded
+
+
 @pytest.mark.parametrize('path', EXAMPLES, ids=os.path.basename)
 def test_every_example_parses(path):
     with open(path) as handle:
-        job = parse_jobspec(handle.read(), os.path.basename(path))
+        text = handle.read()
+    if '-1x' in path:
+        job = parse_hcl2_jobspec(text, os.path.basename(path), {'count': 3, 'text': 'hi'})
+        assert job['TaskGroups'][0]['Count'] == 3
+    else:
+        job = parse_jobspec(text, os.path.basename(path))
     assert job['ID'] == 'httpecho'

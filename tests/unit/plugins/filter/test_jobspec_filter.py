@@ -78,3 +78,37 @@ def test_filter_works_in_a_play_by_its_fqcn(tmp_path):
                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert '"msg": "20000000000"' in run.stdout or '"msg": 20000000000' in run.stdout
+
+
+HCL2_JOB = '''variable "count" {
+  type    = number
+  default = 1
+}
+job "web" {
+  datacenters = ["home"]
+  group "web" {
+    count = var.count
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+'''
+
+
+def test_hcl2_with_vars_evaluates_the_variables():
+    job = jobspec(HCL2_JOB, filename='web.nomad', dialect='hcl2', vars={'count': 4})
+    assert job['TaskGroups'][0]['Count'] == 4
+    assert jobspec(HCL2_JOB, filename='web.nomad', dialect='hcl2')['TaskGroups'][0]['Count'] == 1
+
+
+def test_hcl2_file_in_hcl1_and_vars_without_hcl2_are_refused():
+    with pytest.raises(AnsibleFilterError, match='web.nomad'):
+        jobspec(HCL2_JOB, filename='web.nomad')
+    with pytest.raises(AnsibleFilterError, match='vars must be a dict, and are for dialect=hcl2 only'):
+        jobspec(HCL2_JOB, filename='web.nomad', vars={'count': 4})
+    with pytest.raises(AnsibleFilterError, match='dialect must be hcl1 or hcl2'):
+        jobspec(HCL2_JOB, dialect='hcl3')

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import stat
 
@@ -18,6 +17,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import loads
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_agent_config
+from nomad_replay import module_args
 
 SERVER = {
     'server': {
@@ -56,15 +56,8 @@ def run(args, check_mode=False, diff=False):
     args = dict(args)
     args['_ansible_check_mode'] = check_mode
     args['_ansible_diff'] = diff
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            return _call_main()
-    basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
-    return _call_main()
+    with module_args(args):
+        return _call_main()
 
 
 def _call_main():

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nomad_job_info against recorded Nomad 0.9.1 responses."""
 
-from nomad_replay import ReplayServer, fixture, recorded, run_module, with_path
+from nomad_replay import ReplayServer, exchange, fixture, recorded, run_module, with_path
 
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_job_info
 
@@ -48,3 +48,11 @@ def test_permission_denied(capsys):
     with ReplayServer([fixture('acl-no-token')]) as srv:
         failed, result = run_module(nomad_job_info.main, dict(address=srv.address), capsys)
     assert failed and result['msg'].startswith('Failed to read jobs: ') and 'NOMAD_TOKEN' in result['msg']
+
+
+def test_a_namespace_on_a_0_9_agent_fails_saying_why(capsys):
+    me = exchange('GET', '/v1/agent/self', body={'config': {'Version': {'Version': '0.9.1'}}})
+    with ReplayServer([me]) as srv:
+        failed, result = run_module(nomad_job_info.main, dict(address=srv.address, namespace='team-a'), capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self']
+    assert failed and "Namespace 'team-a' needs Nomad 1.0 or newer" in result['msg']
