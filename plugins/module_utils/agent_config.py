@@ -26,6 +26,8 @@ import json
 import os
 import re
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.go import go_type, parse_duration
+
 # Valid keys per block, as Nomad 0.9.1 checks them.  None marks a free-form
 # map whose keys are the user's (meta, options, ...).
 TOP_KEYS = (
@@ -273,33 +275,6 @@ def _invalid_keys(obj, valid):
     return ['invalid key: %s' % k for k in obj if k not in valid]
 
 
-_DURATION_RE = re.compile(r'^([0-9]*(\.[0-9]*)?(ns|us|\u00b5s|ms|s|m|h))+$')
-_DURATION_PART = re.compile(r'([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|ms|s|m|h)')
-_UNITS = {'ns': 1, 'us': 1000, u'\u00b5s': 1000, 'ms': 10 ** 6, 's': 10 ** 9, 'm': 60 * 10 ** 9,
-          'h': 3600 * 10 ** 9}
-
-
-def parse_duration(value):
-    """Go's time.ParseDuration, returning nanoseconds (int)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    text = str(value).strip()
-    sign = 1
-    if text[:1] in '+-':
-        sign = -1 if text[0] == '-' else 1
-        text = text[1:]
-    if text == '0':
-        return 0
-    if not text or not _DURATION_RE.match(text):
-        raise ValueError('time: invalid duration %s' % value)
-    total = 0.0
-    for num, unit in _DURATION_PART.findall(text):
-        if num in ('', '.'):
-            raise ValueError('time: invalid duration %s' % value)
-        total += float(num) * _UNITS[unit]
-    return sign * int(total)
-
-
 def _check_types(path, obj, errors):
     """mapstructure's weak decoding: only values it could not convert fail."""
     for key in INT_KEYS.get(path, ()):
@@ -317,7 +292,7 @@ def _check_types(path, obj, errors):
                 errors.append("cannot parse '%s' as int: strconv.ParseInt: parsing %s: invalid syntax"
                               % (key, json.dumps(val)))
             continue
-        errors.append("'%s' expected type 'int', got unconvertible type '%s'" % (key, _go_type(val)))
+        errors.append("'%s' expected type 'int', got unconvertible type '%s'" % (key, go_type(val)))
     for key in BOOL_KEYS.get(path, ()):
         if key not in obj:
             continue
@@ -330,15 +305,7 @@ def _check_types(path, obj, errors):
                 errors.append("cannot parse '%s' as bool: strconv.ParseBool: parsing %s: invalid syntax"
                               % (key, json.dumps(val)))
             continue
-        errors.append("'%s' expected type 'bool', got unconvertible type '%s'" % (key, _go_type(val)))
-
-
-def _go_type(val):
-    if isinstance(val, list):
-        return '[]interface {}'
-    if isinstance(val, dict):
-        return 'map[string]interface {}'
-    return type(val).__name__
+        errors.append("'%s' expected type 'bool', got unconvertible type '%s'" % (key, go_type(val)))
 
 
 def _check_durations(path, obj):
@@ -545,7 +512,7 @@ def config_files(path):
     return [os.path.join(path, n) for n in sorted(names)]
 
 
-def parse_text(text, filename, loads=None):
+def parse_text(text, filename, loads=None, schema='0.9.1'):
     """Decode one config file's text (HCL or JSON) and validate it."""
     if filename.endswith('.json'):
         try:
@@ -562,7 +529,7 @@ def parse_text(text, filename, loads=None):
             if not msg.startswith('error parsing'):
                 msg = 'error parsing: %s' % msg
             raise AgentConfigError(msg, filename, getattr(e, 'line', None))
-    validate(config, filename, text)
+    validate(config, filename, text, schema=schema)
     return config
 
 

@@ -25,6 +25,8 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported, kept for sanity's import test
     from urllib import quote as _quote
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.go import parse_duration
+
 try:
     import requests
     HAS_REQUESTS = True
@@ -102,14 +104,10 @@ def _wait_seconds(wait):
         return 0.0
     if not isinstance(wait, str):
         return float(wait)
-    units = (('ms', 0.001), ('s', 1.0), ('m', 60.0), ('h', 3600.0))
-    for suffix, factor in units:
-        if wait.endswith(suffix):
-            try:
-                return float(wait[:-len(suffix)]) * factor
-            except ValueError:
-                break
-    return 0.0
+    try:
+        return parse_duration(wait) / 1e9
+    except ValueError:
+        return 0.0
 
 
 _ERRNO = re.compile(r'\[Errno -?\d+\] [^\'"\)\]]+')

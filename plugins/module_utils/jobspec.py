@@ -25,6 +25,7 @@ import json
 import re
 from decimal import Decimal
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.go import go_type, parse_duration
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import (
     HCLError,
     ObjectList,
@@ -84,80 +85,10 @@ class _DecodeError(Exception):
 
 _INT_BITS = {'int': (64, True), 'int64': (64, True), 'int8': (8, True), 'duration': (64, True),
              'uint8': (8, False), 'uint64': (64, False)}
-_DURATION_UNITS = {
-    'ns': 1, 'us': 1000, '\u00b5s': 1000, '\u03bcs': 1000, 'ms': 1000000,
-    's': 1000000000, 'm': 60 * 1000000000, 'h': 3600 * 1000000000,
-}
-_MAX_INT64 = (1 << 63) - 1
 
 
 def _go_quote(text):
     return json.dumps(text, ensure_ascii=False)
-
-
-def parse_duration(text):
-    """Go's ``time.ParseDuration``: ``"1h30m"``, ``"1.5s"``, ``"300ms"`` to
-    nanoseconds. Raises ValueError with Go's message."""
-    orig = text
-    invalid = ValueError('time: invalid duration %s' % _go_quote(orig))
-    neg = False
-    if text and text[0] in '+-':
-        neg = text[0] == '-'
-        text = text[1:]
-    if text == '0':
-        return 0
-    if not text:
-        raise invalid
-    total = 0
-    while text:
-        if not (text[0] == '.' or '0' <= text[0] <= '9'):
-            raise invalid
-        match = re.match(r'[0-9]*', text)
-        pre = bool(match.group(0))
-        value = int(match.group(0) or '0')
-        if value > _MAX_INT64:
-            raise invalid
-        text = text[match.end():]
-        frac, scale, post = 0, 1.0, False
-        if text.startswith('.'):
-            text = text[1:]
-            match = re.match(r'[0-9]*', text)
-            digits = match.group(0)
-            post = bool(digits)
-            overflow = False
-            for digit in digits:
-                # Go stops accumulating digits once they no longer fit.
-                if overflow or frac > _MAX_INT64 // 10:
-                    overflow = True
-                    continue
-                candidate = frac * 10 + int(digit)
-                if candidate > _MAX_INT64:
-                    overflow = True
-                    continue
-                frac = candidate
-                scale *= 10
-            text = text[match.end():]
-        if not pre and not post:
-            raise invalid
-        match = re.match(r'[^0-9.]*', text)
-        unit_name = match.group(0)
-        if not unit_name:
-            raise ValueError('time: missing unit in duration %s' % _go_quote(orig))
-        text = text[match.end():]
-        unit = _DURATION_UNITS.get(unit_name)
-        if unit is None:
-            raise ValueError('time: unknown unit %s in duration %s' % (_go_quote(unit_name), _go_quote(orig)))
-        if value > _MAX_INT64 // unit:
-            raise invalid
-        value *= unit
-        if frac > 0:
-            value += int(float(frac) * (float(unit) / scale))
-            if value > _MAX_INT64:
-                raise invalid
-        total += value
-        if total > _MAX_INT64:
-            raise invalid
-    return -total if neg else total
 
 
 def _parse_go_int(text, bits, signed):
@@ -218,23 +149,6 @@ def _wrap(value, kind):
     if signed and value >= 1 << (bits - 1):
         value -= 1 << bits
     return value
-
-
-def _go_type(value):
-    """Go's %T for what the HCL decoder produces."""
-    if isinstance(value, bool):
-        return 'bool'
-    if isinstance(value, int):
-        return 'int'
-    if isinstance(value, float):
-        return 'float64'
-    if isinstance(value, str):
-        return 'string'
-    if isinstance(value, dict):
-        return 'map[string]interface {}'
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return '[]map[string]interface {}'
-    return '[]interface {}'
 
 
 def _go_kind(value):
@@ -463,7 +377,7 @@ def _convert(value, kind, name, hook):
             return str(value)
         if isinstance(value, float):
             return _format_go_float(value)
-        raise _DecodeError(name, "'%s' expected type 'string', got unconvertible type '%s'" % (name, _go_type(value)))
+        raise _DecodeError(name, "'%s' expected type 'string', got unconvertible type '%s'" % (name, go_type(value)))
     if kind == _BOOL:
         if isinstance(value, bool):
             return value
@@ -476,7 +390,7 @@ def _convert(value, kind, name, hook):
                 return _parse_go_bool(value)
             except ValueError as exc:
                 raise _DecodeError(name, "cannot parse '%s' as bool: %s" % (name, exc))
-        raise _DecodeError(name, "'%s' expected type 'bool', got unconvertible type '%s'" % (name, _go_type(value)))
+        raise _DecodeError(name, "'%s' expected type 'bool', got unconvertible type '%s'" % (name, go_type(value)))
     if kind in _INT_BITS:
         bits, signed = _INT_BITS[kind]
         go_name = {'duration': 'time.Duration'}.get(kind, kind)
@@ -492,7 +406,7 @@ def _convert(value, kind, name, hook):
             except ValueError as exc:
                 raise _DecodeError(name, "cannot parse '%s' as %s: %s" % (name, 'int' if signed else 'uint', exc))
         raise _DecodeError(name, "'%s' expected type '%s', got unconvertible type '%s'"
-                           % (name, go_name, _go_type(value)))
+                           % (name, go_name, go_type(value)))
     raise AssertionError(kind)
 
 
@@ -945,18 +859,18 @@ class _Parser:
             header_node = self.key_node(item, 'header')
             raw = m.pop('header')
             if not (isinstance(raw, list) and all(isinstance(x, dict) for x in raw)):
-                self.fail('header -> expected a []map[string][]string but found %s' % _go_type(raw), path,
+                self.fail('header -> expected a []map[string][]string but found %s' % go_type(raw), path,
                           header_node)
             header = {}
             for block in raw:
                 for key, values in block.items():
                     if not isinstance(values, list):
-                        self.fail('header -> %s expected a []string but found %s' % (_go_quote(key), _go_type(values)),
+                        self.fail('header -> %s expected a []string but found %s' % (_go_quote(key), go_type(values)),
                                   path, header_node)
                     for value in values:
                         if not isinstance(value, str):
                             self.fail('header -> %s expected a string but found %s'
-                                      % (_go_quote(key), _go_type(value)), path, header_node)
+                                      % (_go_quote(key), go_type(value)), path, header_node)
                         header.setdefault(key, []).append(value)
             check['Header'] = header
         self.decode(m, 'ServiceCheck', item, path, hook=True, into=check)

@@ -19,6 +19,10 @@ description:
     then writes the file.
   - With O(dir) and O(files) instead, does the same for all of a host's files in one call. Every file is
     rendered and checked before the first one is written, so one bad setting leaves all of them as they were.
+    The directory as a whole, these files merged with the others in it as Nomad merges them, then gets the
+    checks C(nomad agent) makes before it starts (server or client enabled, absolute C(data_dir), a data
+    directory where one is needed, a well-formed gossip key), so an agent is never restarted into a
+    configuration it refuses.
     Files named in O(absent) are removed, for example C(server.hcl) on a host that is no longer a server.
   - The file is replaced atomically and only when its content, mode, owner or group differ, so a
     handler that restarts the agent fires only on a real change.
@@ -185,7 +189,11 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native, to_
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, dumps, loads, normalize
 from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import (
     AgentConfigError,
+    check_merged,
     check_plugin_configs,
+    config_files,
+    merge,
+    parse_text,
     validate,
 )
 from ansible_collections.nomadops.nomad.plugins.module_utils.versions import agent_schema
@@ -317,6 +325,26 @@ def one_file(module, file_args):
     return result
 
 
+def check_directory(conf_dir, rendered, absent, schema):
+    """Nomad's start-up checks on the whole directory as it will be: the
+    rendered files with the other files already there, merged in Nomad's order."""
+    texts = {}
+    for path in config_files(conf_dir) if os.path.isdir(conf_dir) else []:
+        name = os.path.basename(path)
+        if name not in rendered and name not in absent:
+            texts[name] = AgentConfigFile(path, None).current()
+    texts.update(rendered)
+    merged = {}
+    try:
+        for name in sorted(texts):
+            path = os.path.join(conf_dir, name)
+            merged = merge(merged, parse_text(texts[name], path, loads, schema=schema))
+        check_merged(merged)
+    except AgentConfigError as exc:
+        raise ConfigFileError('Nomad would refuse to start with %s as it would be: %s%s' % (
+            conf_dir, exc.message, ' (%s)' % exc.key if exc.key else ''))
+
+
 def directory(module, file_args):
     """All of a directory's managed files: render and check every one, then write, then remove."""
     params = module.params
@@ -341,6 +369,9 @@ def directory(module, file_args):
                                      schema=params['schema'])
             configs.append(config)
             planned.append((config.render(), config.current()))
+        if params['validate'] and params['schema'] is not None:
+            check_directory(conf_dir, dict((os.path.basename(c.path), text) for c, (text, dummy) in
+                                           zip(configs, planned)), params['absent'], params['schema'])
     except ConfigFileError as exc:
         module.fail_json(msg=to_native(exc), **result)
 

@@ -251,9 +251,9 @@ def test_one_bad_file_leaves_every_file_as_it_was(tmp_path):
 
 
 def test_absent_files_are_removed_and_shown_in_the_diff(tmp_path):
-    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER}, mode='0640'))
-    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE}, absent=['server.hcl', 'gossip.hcl'],
-                      mode='0640'), diff=True)
+    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER, 'client.hcl': CLIENT}, mode='0640'))
+    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'client.hcl': CLIENT},
+                      absent=['server.hcl', 'gossip.hcl'], mode='0640'), diff=True)
     assert result['changed'] is True
     assert result['changed_files'] == ['server.hcl']
     assert not (tmp_path / 'server.hcl').exists()
@@ -263,11 +263,12 @@ def test_absent_files_are_removed_and_shown_in_the_diff(tmp_path):
 
 def test_directory_check_mode_writes_and_removes_nothing(tmp_path):
     conf = tmp_path / 'nomad.d'
-    result = run(dict(dir=str(conf), files={'nomad.hcl': BASE}, mode='0640'), check_mode=True, diff=True)
+    result = run(dict(dir=str(conf), files={'nomad.hcl': BASE, 'client.hcl': CLIENT}, mode='0640'), check_mode=True,
+                 diff=True)
     assert result['changed'] is True
     assert not conf.exists()
-    assert result['diff'][0]['before'] == '' and 'datacenter' in result['diff'][0]['after']
-    run(dict(dir=str(tmp_path), files={'server.hcl': SERVER}, mode='0640'))
+    assert result['diff'][1]['before'] == '' and 'datacenter' in result['diff'][1]['after']
+    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER, 'client.hcl': CLIENT}, mode='0640'))
     result = run(dict(dir=str(tmp_path), files={}, absent=['server.hcl']), check_mode=True)
     assert result['changed'] is True and (tmp_path / 'server.hcl').exists()
 
@@ -322,3 +323,24 @@ def test_a_release_the_collection_does_not_know_refuses_no_key(tmp_path):
 def test_nomad_version_must_be_a_release(tmp_path):
     result = run(dict(path=str(tmp_path / 'x.hcl'), settings={'datacenter': 'home'}, nomad_version='latest'))
     assert result['failed'] is True and result['msg'].startswith('nomad_version: not a Nomad release version')
+
+
+# ---- the directory as a whole: what `nomad agent` checks before it starts ---------
+
+def test_a_directory_nomad_would_not_start_with_is_refused_and_left_alone(tmp_path):
+    run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'server.hcl': SERVER}, mode='0640'))
+    before = dict((n, (tmp_path / n).read_text()) for n in ('nomad.hcl', 'server.hcl'))
+    # Leaving the servers' group without joining the clients' leaves an agent that is neither.
+    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE}, absent=['server.hcl']))
+    assert result['failed'] is True
+    assert result['msg'] == ('Nomad would refuse to start with %s as it would be: Must specify either server, '
+                             'client or dev mode for the agent. (server.enabled)' % tmp_path)
+    assert dict((n, (tmp_path / n).read_text()) for n in ('nomad.hcl', 'server.hcl')) == before
+
+
+def test_files_not_managed_here_count_too(tmp_path):
+    (tmp_path / 'zz-local.hcl').write_text('data_dir = "var/nomad"\n')
+    result = run(dict(dir=str(tmp_path), files={'nomad.hcl': BASE, 'client.hcl': CLIENT}))
+    assert result['failed'] is True
+    assert 'data-dir must be given as an absolute path: got var/nomad (data_dir)' in result['msg']
+    assert not (tmp_path / 'nomad.hcl').exists()
