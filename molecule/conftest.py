@@ -9,8 +9,10 @@ skip instead of failing.
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -61,3 +63,61 @@ class Scenario:
 @pytest.fixture(scope="session")
 def scenario():
     return Scenario()
+
+
+# ---- what ../shared/poll_leader.py saw (scenarios rolling and upgrade) ----------
+
+def _ephemeral(name):
+    base = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    if not base:
+        pytest.skip("MOLECULE_EPHEMERAL_DIRECTORY is not set: run through molecule")
+    return os.path.join(base, name)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    """The poller's samples, from side_effect until now; stops the poller."""
+    pid_file = _ephemeral("leader-poll.pid")
+    assert os.path.exists(pid_file), "side_effect did not start the poller"
+    time.sleep(2)  # a couple of samples of the settled cluster after the converge
+    pid = int(open(pid_file).read().strip())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pytest.fail("the poller (pid %d) died before verify: see leader-poll.log" % pid)
+    for _attempt in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    os.unlink(pid_file)
+    with open(_ephemeral("leader-poll.jsonl")) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def leader_gaps(samples):
+    """(widest spacing between samples, longest stretch without a self-acknowledged leader), in seconds,
+    printed with the leaders in turn for the record."""
+    spacing = max(b["t"] - a["t"] for a, b in zip(samples, samples[1:]))
+    with_leader = [s["t"] for s in samples if s["self_leader"]]
+    assert with_leader, "no sample ever saw a leader"
+    # The window starts and ends with a leader: a gap at either end counts too.
+    edges = [samples[0]["t"]] + with_leader + [samples[-1]["t"]]
+    longest = max(b - a for a, b in zip(edges, edges[1:]))
+    leaders = []
+    for s in samples:
+        if s["self_leader"] and (not leaders or leaders[-1] != s["self_leader"]):
+            leaders.append(s["self_leader"])
+    print("samples=%d over %.1f s; widest sample spacing %.2f s; longest stretch without a "
+          "self-acknowledged leader %.2f s; leaders in turn: %s"
+          % (len(samples), samples[-1]["t"] - samples[0]["t"], spacing, longest, leaders))
+    return spacing, longest
+
+
+def servers_down(samples):
+    """The samples in which a server did not answer, printed with the fewest that answered."""
+    down = [s for s in samples if len(s["answering"]) < 3]
+    print("samples with a server down: %d; fewest servers answering in one sample: %d"
+          % (len(down), min(len(s["answering"]) for s in samples)))
+    return down

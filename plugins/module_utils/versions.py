@@ -50,3 +50,33 @@ def job_dialect(version):
 def has_open_source_namespaces(version):
     """Namespaces left Nomad Enterprise in 1.0; 0.9's open-source servers answer 501."""
     return parse_version(version) >= (1, 0, 0)
+
+
+def _next_line(line):
+    # 0.12 was followed by 1.0; otherwise point releases count up.
+    return (1, 0) if line == (0, 12) else (line[0], line[1] + 1)
+
+
+def upgrade_problem(installed, target, allow_downgrade=False):
+    """Why going from ``installed`` to ``target`` must not happen, or None.
+
+    Nomad's upgrade guide: it "strives to be backward compatible for at least
+    1 point release"; upgrading 2 point releases "is untested and
+    unsupported", and "Nomad does not support downgrading".
+    """
+    have, want = parse_version(installed), parse_version(target)
+    if want < have:
+        if allow_downgrade:
+            return None
+        return ('Nomad %s is installed and %s was asked for: Nomad does not support downgrading (a server may not '
+                'read the newer state); set nomad_allow_downgrade to do it anyway' % (installed, target))
+    line = have[:2]
+    steps = 0
+    while line < want[:2]:
+        line = _next_line(line)
+        steps += 1
+    if steps > 1:
+        through = _next_line(have[:2])
+        return ('Nomad %s is installed and %s was asked for: Nomad supports upgrading one point release at a time, '
+                'so go through %d.%d.x first' % (installed, target, through[0], through[1]))
+    return None

@@ -30,7 +30,7 @@ options:
     description:
       - Wait until the cluster has elected a leader.
       - Implied when O(expected_servers), O(expected_nodes), O(expected_node_ids), O(expected_client_agents)
-        or O(expected_drivers) is set.
+        O(expected_drivers) or O(raft_caught_up) is set.
     type: bool
     default: false
   expected_servers:
@@ -65,6 +65,16 @@ options:
       - A node counts as ready only when its drivers are. A gap names the node and what Nomad says of the
         driver (C(Failed to connect to docker daemon)).
     type: dict
+  raft_caught_up:
+    description:
+      - Wait until the agent at O(address), a server, is healthy in raft's eyes - a voter in the leader's raft
+        configuration, in contact with a leader, with every log entry it knows committed applied - as the gate
+        between two servers of a rolling restart or upgrade.
+      - Read from C(/v1/operator/raft/configuration) and the agent's own raft stats (C(/v1/agent/self)), which
+        raft protocol 2 has. Nomad's autopilot health endpoint would say the same, but Nomad 0.9.1 answers it
+        only when every server runs raft protocol 3, and the post's cluster runs 2.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds to wait for the conditions above before failing.
@@ -340,6 +350,34 @@ def missing(info, want_leader, expected_servers, expected_nodes, expected_node_i
     return gaps
 
 
+def raft_gaps(client):
+    """Why the agent the client talks to is not yet a caught-up raft voter; empty when it is."""
+    try:
+        me, dummy = client.get('/v1/agent/self')
+    except NomadError as e:
+        return ['raft: the agent does not answer (%s)' % e]
+    raft = ((me or {}).get('stats') or {}).get('raft')
+    if not raft:
+        return ['raft: the agent at %s is not a server' % client.address]
+    member = me.get('member') or {}
+    tags = member.get('Tags') or {}
+    rpc = '%s:%s' % (tags.get('rpc_addr') or member.get('Addr'), tags.get('port'))
+    try:
+        conf, dummy = client.get('/v1/operator/raft/configuration')
+    except NomadError as e:
+        return ['raft: no configuration from the leader (%s)' % e]
+    voters = [s.get('Address') for s in (conf or {}).get('Servers') or [] if s.get('Voter')]
+    gaps = []
+    if rpc not in voters:
+        gaps.append('raft: %s is not yet a voter (voters: %s)' % (rpc, ', '.join(voters) or 'none'))
+    if raft.get('state') != 'Leader' and raft.get('last_contact') in (None, '', 'never'):
+        gaps.append('raft: %s has had no contact with a leader yet' % rpc)
+    applied, commit = int(raft.get('applied_index') or 0), int(raft.get('commit_index') or 0)
+    if applied < commit:
+        gaps.append('raft: %s has applied %d of %d committed entries' % (rpc, applied, commit))
+    return gaps
+
+
 class AgentNodeIDs(object):
     """The node IDs that client agents report about themselves, asked until each has answered."""
 
@@ -377,6 +415,7 @@ def main():
         expected_node_ids=dict(type='list', elements='str'),
         expected_client_agents=dict(type='list', elements='str'),
         expected_drivers=dict(type='dict'),
+        raft_caught_up=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -385,7 +424,8 @@ def main():
         if p[key] is not None and p[key] < 0:
             module.fail_json(msg='%s must not be negative, got %d' % (key, p[key]))
     want_leader = p['wait_for_leader'] or any(p[key] is not None for key in (
-        'expected_servers', 'expected_nodes', 'expected_node_ids', 'expected_client_agents', 'expected_drivers'))
+        'expected_servers', 'expected_nodes', 'expected_node_ids', 'expected_client_agents', 'expected_drivers')) \
+        or p['raft_caught_up']
     waiting = want_leader
     expected_drivers = {}
     for key, drivers in (p['expected_drivers'] or {}).items():
@@ -413,6 +453,8 @@ def main():
                                  if '://' not in key or key in agents.ids)
             gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes'],
                            node_ids, drivers_by_id) + agents.gaps() if waiting else []
+            if p['raft_caught_up']:
+                gaps += raft_gaps(client)
             elapsed = round(time.monotonic() - start, 2)
             if not gaps:
                 break

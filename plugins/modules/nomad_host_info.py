@@ -17,8 +17,8 @@ description:
   - Reads, on the managed host, everything the roles need to know about it before they change anything.
   - "Network: every interface with its first IPv4 address, the interface of the default route (containers and
     many VMs have none, so that may be null), and the interface Nomad should use."
-  - "Agent: whether the systemd unit O(service_name) is installed, running and enabled; the same for the units
-    in O(services)."
+  - "Agent: the installed release, and whether the systemd unit O(service_name) is installed, running and
+    enabled; the same for the units in O(services)."
   - "Node identity: the client node ID (C(<data_dir>/client/client-id)) and a digest of the node secret
     (C(<data_dir>/client/secret-id)). Hosts cloned from one another after Nomad ran share both, and only one
     node registers for all of them; comparing these values finds them. The secret itself is never returned."
@@ -38,6 +38,10 @@ options:
     description: Name of the systemd unit that runs the agent, without C(.service).
     type: str
     default: nomad
+  binary:
+    description: The installed C(nomad) binary, whose version is reported in RV(nomad_version).
+    type: path
+    default: /usr/local/bin/nomad
   services:
     description:
       - Other systemd units to report in RV(services), without C(.service), for example C(docker) for the
@@ -100,6 +104,11 @@ services:
   returned: always
   type: dict
   sample: {docker: {installed: true, active: true, enabled: true}}
+nomad_version:
+  description: The version C(nomad version) of O(binary) reports, or null when there is no such binary.
+  returned: always
+  type: str
+  sample: 0.9.1
 node_id:
   description: The client node ID from C(<data_dir>/client/client-id), or null when the host has none yet.
   returned: always
@@ -118,6 +127,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import re
 import socket
 import struct
 
@@ -193,6 +203,14 @@ def service_state(module, name):
     return state
 
 
+def installed_version(module, binary):
+    if not os.access(binary, os.X_OK):
+        return None
+    rc, out, dummy = module.run_command([binary, 'version'])
+    match = re.search(r'Nomad v(\d+\.\d+\.\d+\S*)', out or '')
+    return match.group(1) if rc == 0 and match else None
+
+
 def read_identity_file(path):
     """The file's stripped text, or None when it does not exist or is empty."""
     try:
@@ -211,6 +229,7 @@ def main():
             data_dir=dict(type='path', default='/opt/nomad'),
             service_name=dict(type='str', default='nomad'),
             services=dict(type='list', elements='str', default=[]),
+            binary=dict(type='path', default='/usr/local/bin/nomad'),
         ),
         supports_check_mode=True,
     )
@@ -230,6 +249,7 @@ def main():
         primary_interface=primary_interface(addresses, default),
         service=service_state(module, module.params['service_name']),
         services=dict((name, service_state(module, name)) for name in module.params['services']),
+        nomad_version=installed_version(module, module.params['binary']),
         node_id=to_native(node_id) if node_id else None,
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
     )

@@ -3,7 +3,7 @@
 """A config change restarted every server, one at a time, and a leader was
 present throughout.
 
-"Throughout" is measured, not assumed. tests/poll_leader.py sampled every
+"Throughout" is measured, not assumed. molecule/shared/poll_leader.py sampled every
 server about three times a second from before the change until now. A sample
 "has a leader" when some server names itself as the raft leader. Restarting
 the leader costs one election, which no rolling restart can avoid (Nomad
@@ -16,45 +16,13 @@ means: no sample in which fewer than two of the three servers answered.
 """
 
 import datetime
-import json
-import os
-import signal
 import subprocess
-import time
 
-import pytest
+from conftest import leader_gaps, servers_down
 
 HOSTS = ["nomad1", "nomad2", "nomad3"]
 MAX_GAP = 5.0
 MAX_SAMPLE_SPACING = 2.5
-
-
-def _ephemeral(name):
-    base = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if not base:
-        pytest.skip("MOLECULE_EPHEMERAL_DIRECTORY is not set: run through molecule")
-    return os.path.join(base, name)
-
-
-@pytest.fixture(scope="module")
-def samples():
-    pid_file = _ephemeral("leader-poll.pid")
-    assert os.path.exists(pid_file), "side_effect did not start the poller"
-    time.sleep(2)  # a couple of samples of the settled cluster after the converge
-    pid = int(open(pid_file).read().strip())
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pytest.fail("the poller (pid %d) died before verify: see leader-poll.log" % pid)
-    for _attempt in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    os.unlink(pid_file)
-    with open(_ephemeral("leader-poll.jsonl")) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def _started_at(host):
@@ -79,30 +47,15 @@ def test_every_server_restarted_while_polled(samples):
 
 
 def test_leader_present_throughout(samples):
-    spacing = max(b["t"] - a["t"] for a, b in zip(samples, samples[1:]))
-    with_leader = [s["t"] for s in samples if s["self_leader"]]
-    assert with_leader, "no sample ever saw a leader"
-    # The window starts and ends with a leader: a gap at either end counts too.
-    edges = [samples[0]["t"]] + with_leader + [samples[-1]["t"]]
-    longest = max(b - a for a, b in zip(edges, edges[1:]))
-    leaders = []
-    for s in samples:
-        if s["self_leader"] and (not leaders or leaders[-1] != s["self_leader"]):
-            leaders.append(s["self_leader"])
-    print("samples=%d over %.1f s; widest sample spacing %.2f s; longest stretch without a "
-          "self-acknowledged leader %.2f s (limit %.1f s); leaders in turn: %s"
-          % (len(samples), samples[-1]["t"] - samples[0]["t"], spacing, longest, MAX_GAP, leaders))
+    spacing, longest = leader_gaps(samples)
     assert spacing <= MAX_SAMPLE_SPACING, "samples too sparse to support the claim"
     assert longest <= MAX_GAP
     assert samples[-1]["self_leader"], "no leader at the end"
 
 
 def test_never_more_than_one_server_down(samples):
-    fewest = min(len(s["answering"]) for s in samples)
-    down = [s for s in samples if len(s["answering"]) < 3]
-    print("samples with a server down: %d; fewest servers answering in one sample: %d" % (len(down), fewest))
-    assert down, "no sample saw a server down: the restarts were not observed"
-    assert fewest >= 2
+    assert servers_down(samples), "no sample saw a server down: the restarts were not observed"
+    assert min(len(s["answering"]) for s in samples) >= 2
 
 
 def test_cluster_whole_after_the_change():

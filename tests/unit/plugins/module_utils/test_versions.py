@@ -30,3 +30,22 @@ def test_job_dialect_and_namespaces_follow_1_0():
     assert [versions.job_dialect(v) for v in ('0.9.1', '0.12.9', '1.0.0', '1.1.0')] == ['hcl1', 'hcl1', 'hcl2', 'hcl2']
     assert not versions.has_open_source_namespaces('0.9.1')
     assert versions.has_open_source_namespaces('1.0.0')
+
+
+@pytest.mark.parametrize('installed, target', [('0.9.1', '0.9.1'), ('0.9.1', '0.9.7'), ('0.9.7', '0.10.9'),
+                                               ('0.12.12', '1.0.18'), ('1.0.18', '1.1.0')])
+def test_one_point_release_at_a_time_is_fine(installed, target):
+    assert versions.upgrade_problem(installed, target) is None
+
+
+@pytest.mark.parametrize('installed, target, through', [('0.9.1', '0.11.0', '0.10.x'), ('0.11.8', '1.0.0', '0.12.x'),
+                                                        ('0.12.0', '1.1.0', '1.0.x'), ('0.9.1', '1.1.0', '0.10.x')])
+def test_skipping_a_point_release_names_the_one_to_go_through(installed, target, through):
+    problem = versions.upgrade_problem(installed, target)
+    assert problem.endswith('so go through %s first' % through)
+    assert problem.startswith('Nomad %s is installed and %s was asked for' % (installed, target))
+
+
+def test_downgrades_only_when_allowed():
+    assert 'does not support downgrading' in versions.upgrade_problem('0.9.7', '0.9.1')
+    assert versions.upgrade_problem('0.9.7', '0.9.1', allow_downgrade=True) is None

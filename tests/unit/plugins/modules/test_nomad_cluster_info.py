@@ -165,3 +165,31 @@ def test_expected_drivers_must_be_lists_of_names(capsys):
         address='http://127.0.0.1:1', expected_drivers={'http://127.0.0.1:1': [{'docker': True}]}), capsys)
     assert failed
     assert 'expected_drivers: the value for http://127.0.0.1:1 must be a list of driver names' in result['msg']
+
+
+def raft_self(**raft):
+    """The recorded follower's /v1/agent/self (nomad1, caught up), with its raft stats changed as given."""
+    ex = recorded('001-agent-self')
+    ex['response']['body']['stats']['raft'].update(raft)
+    return ex
+
+
+def test_a_caught_up_voter_passes_the_raft_gate(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes'), raft_self(),
+                       recorded('009-operator-raft-configuration')]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, raft_caught_up=True,
+                                                                  wait_timeout=5), capsys)
+    assert not failed, result
+
+
+def test_a_server_still_applying_or_not_voting_keeps_the_gate_shut(capsys):
+    config = recorded('009-operator-raft-configuration')
+    config['response']['body']['Servers'] = [s for s in config['response']['body']['Servers']
+                                             if s['Address'] != '127.0.0.1:4647']
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes'),
+                       raft_self(applied_index='9', commit_index='15'), config]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, raft_caught_up=True,
+                                                                  wait_timeout=1), capsys)
+    assert failed
+    assert 'raft: 127.0.0.1:4647 is not yet a voter (voters: 127.0.0.1:6647, 127.0.0.1:5647)' in result['msg']
+    assert 'raft: 127.0.0.1:4647 has applied 9 of 15 committed entries' in result['msg']

@@ -113,3 +113,15 @@ def test_without_a_default_route_bridges_and_their_ports_are_passed_over(tmp_pat
     assert nomad_host_info.primary_interface(addresses, None) == 'eth0'
     assert nomad_host_info.primary_interface(addresses, 'docker0') == 'docker0'
     assert nomad_host_info.primary_interface({'docker0': '172.17.0.1'}, None) is None
+
+
+def test_the_installed_release_is_read_from_the_binary(tmp_path, monkeypatch, capsys):
+    binary = tmp_path / 'nomad'
+    binary.write_text('#!/bin/sh\necho "Nomad v0.9.1 (23c4597dbb6d1d46e020301b0f63db5cff80d3f0)"\n')
+    binary.chmod(0o755)
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: None)
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), binary=str(binary)), capsys)
+    assert not failed and result['nomad_version'] == '0.9.1'
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), binary=str(tmp_path / 'none')),
+                                capsys)
+    assert not failed and result['nomad_version'] is None
