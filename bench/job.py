@@ -24,6 +24,7 @@ Every job is purged before the next one. Prints median and max per way.
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,15 +127,17 @@ def main():
     parser.add_argument('--repeat', type=int, default=5)
     opts = parser.parse_args()
 
+    # `timeout` and CI stop a run with SIGTERM: let the finally below clean up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory() as tmp:
         binary = nomad_binary(tmp)
         kind = 'real binary %s' % binary if os.environ.get('NOMAD_TEST_BINARY') else 'test double'
         cluster = Cluster(binary, tmp, size=1)
-        t0 = time.monotonic()
-        cluster.start()
-        print('agent: %s, ready in %.2f s, %s' % (kind, time.monotonic() - t0, cluster.address))
         figures = dict(cli=[], core=[], ansible=[], unchanged_core=[], unchanged_ansible=[])
         try:
+            t0 = time.monotonic()
+            cluster.start()
+            print('agent: %s, ready in %.2f s, %s' % (kind, time.monotonic() - t0, cluster.address))
             for i in range(opts.repeat):
                 for way in ('cli', 'core', 'ansible'):
                     job_id = 'bench-%s-%d' % (way, i)
@@ -149,7 +152,7 @@ def main():
                         figures['unchanged_ansible'].append(via_ansible(cluster.address, path, expect_changed=False))
                     purge(cluster.address, job_id)
         finally:
-            cluster.purge_all()
+            # Agents, tasks and mounts must be gone before the directory is removed.
             cluster.stop()
 
     print('submit and wait, one raw_exec job (count 1):')

@@ -5,9 +5,9 @@
 NOMAD_TEST_BINARY) on 127.0.0.1 with free ports, and run modules through the
 real ``ansible`` CLI from the repository root."""
 
+import atexit
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from tests.support.agent_teardown import teardown
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
@@ -113,6 +115,7 @@ class Cluster(object):
         self.size = size
         self.procs = []
         self.agents = []
+        self.report = None
         ports = free_ports(3 * size)
         for i in range(size):
             http, rpc, serf = ports[3 * i:3 * i + 3]
@@ -120,6 +123,17 @@ class Cluster(object):
         self.address = 'http://127.0.0.1:%d' % self.agents[0]['http']
 
     def start(self, timeout=90):
+        # The last resort when neither a fixture's teardown nor a finally runs.
+        atexit.register(self.stop)
+        try:
+            self._spawn()
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self):
         join = ', '.join('"127.0.0.1:%d"' % a['serf'] for a in self.agents)
         servers = ', '.join('"127.0.0.1:%d"' % a['rpc'] for a in self.agents)
         for a in self.agents:
@@ -130,12 +144,10 @@ class Cluster(object):
                 f.write(AGENT_HCL.format(name=a['name'], dc=DATACENTER, data_dir=os.path.join(adir, 'data'),
                                          http=a['http'], rpc=a['rpc'], serf=a['serf'], expect=self.size,
                                          join=join, servers=servers))
-            log = open(os.path.join(adir, 'agent.log'), 'wb')
-            self.procs.append(subprocess.Popen([self.binary, 'agent', '-config', cfg], stdout=log,
-                                               stderr=subprocess.STDOUT, cwd=adir, env=self.env,
-                                               start_new_session=True))
-        self.wait_ready(timeout)
-        return self
+            with open(os.path.join(adir, 'agent.log'), 'wb') as log:
+                self.procs.append(subprocess.Popen([self.binary, 'agent', '-config', cfg], stdout=log,
+                                                   stderr=subprocess.STDOUT, cwd=adir, env=self.env,
+                                                   start_new_session=True))
 
     def log_tail(self):
         out = []
@@ -176,16 +188,20 @@ class Cluster(object):
             pass
 
     def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.procs = []
+        """Stop the agents and everything they started (see tests/support/agent_teardown.py);
+        keep each agent's config and log, remove its data_dir. Safe to call twice."""
+        atexit.unregister(self.stop)
+        if not self.procs:
+            return self.report
+        procs, self.procs = self.procs, []
+        addresses = ['http://127.0.0.1:%d' % a['http'] for a in self.agents]
+        data_dirs = [os.path.join(self.workdir, a['name'], 'data') for a in self.agents]
+        self.report = teardown(self.workdir, procs=procs, addresses=addresses, remove=data_dirs)
+        forced = self.report.forced()
+        if forced:
+            sys.stderr.write('nomad agents in %s left behind (now cleaned up):\n  %s\n'
+                             % (self.workdir, '\n  '.join(forced)))
+        return self.report
 
 
 def ansible(module, args, check=False, diff=False, env=None, cwd=ROOT, timeout=600):

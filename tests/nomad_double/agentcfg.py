@@ -2,15 +2,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Agent configuration of the double: loading (through the collection's own
 agent_config and hcl modules), then the checks and address normalization
-``nomad agent`` does before it starts, with Nomad 0.9.1's messages."""
+``nomad agent`` does before it starts, with Nomad 0.9.1's messages (1.1.0's
+in the 1.1.0 personality)."""
 
+import inspect
 import json
 import os
 import re
 import socket
 
 from .product import agent_config, hcl
-from .util import TLS, interface_ipv4, private_ipv4, split_addr
+from .util import IS_1X, TLS, VERSION, interface_ipv4, private_ipv4, split_addr
 
 
 class StartupError(Exception):
@@ -38,12 +40,52 @@ def load(paths):
             raise StartupError('Error loading configuration from %s: stat %s: no such file or directory'
                                % (path, path))
         try:
-            cfg, fl = agent_config.load([path], loads=_loads)
+            if IS_1X:
+                cfg, fl = _load_1x(path)
+            else:
+                cfg, fl = agent_config.load([path], loads=_loads)
         except agent_config.AgentConfigError as e:
             raise StartupError(agent_config.nomad_load_error(path, e))
         merged = agent_config.merge(merged, cfg)
         files.extend(fl)
     return merged, files
+
+
+def _load_1x(path):
+    """agent_config.load, but without its 0.9.1 key check, which would refuse
+    every key 1.x added; the 1.1 schema is used when agent_config has one."""
+    merged = {}
+    files = []
+    for fn in agent_config.config_files(path):
+        with open(fn) as f:
+            text = f.read()
+        if fn.endswith('.json'):
+            try:
+                config = json.loads(text)
+            except ValueError as e:
+                raise agent_config.AgentConfigError('error parsing: %s' % e, fn)
+        else:
+            try:
+                config = hcl.loads(text, fn)
+            except hcl.HCLError as e:
+                # 1.1.0 no longer puts "error parsing: " in front (cli/86).
+                raise agent_config.AgentConfigError(hcl_nomad_message(e, text), fn, e.line)
+        _validate_1x(config, fn, text)
+        merged = agent_config.merge(merged, config)
+        files.append(fn)
+    return merged, files
+
+
+def _validate_1x(config, filename, text):
+    # Feature-detected: the 1.1 schema is being added to agent_config.validate
+    # separately, and this must work with and without it.
+    params = inspect.signature(agent_config.validate).parameters
+    if 'schema' in params:
+        agent_config.validate(config, filename, text, schema='1.1')
+    elif 'version' in params:
+        agent_config.validate(config, filename, text, version=VERSION)
+    elif not isinstance(config, dict):
+        raise agent_config.AgentConfigError('error parsing: root should be an object', filename)
 
 
 def _loads(text, filename):
@@ -56,11 +98,17 @@ def _loads(text, filename):
         raise err
 
 
-def hcl_nomad_message(e):
-    """HCL1's own words for a syntax error (our parser adds a hint in parentheses)."""
+def hcl_nomad_message(e, text=None):
+    """HCL1's own words for a syntax error (our parser adds a hint in parentheses).
+
+    With ``text`` (1.1.0's HCL1), an error at the end of the file gets the
+    position 1.1.0 gives it: the line after the last one, column 2 (cli/86).
+    """
     msg = re.sub(r' \(the [^)]*\)$', '', e.message)
     if e.line is not None:
         return 'At %d:%d: %s' % (e.line, e.column or 0, msg)
+    if text is not None and msg.endswith('got: EOF'):
+        return 'At %d:%d: %s' % (text.count('\n') + 1, len(text.rsplit('\n', 1)[-1]) + 2, msg)
     return msg
 
 
@@ -136,6 +184,13 @@ class Settings(object):
         return ip, port
 
     def _validate(self):
+        data_dir = self.cfg.get('data_dir') or ''
+        if IS_1X and (self.server_enabled or self.client_enabled) and data_dir and \
+                not self.cfg.get('plugin_dir') and not os.path.isabs(data_dir):
+            # 1.1.0 checks its directories in Go's random map order; the
+            # recording (cli/89) named the plugin dir, so the double does too.
+            raise StartupError('plugin-dir must be given as an absolute path: got %s'
+                               % os.path.join(data_dir, 'plugins'))
         try:
             agent_config.check_merged(self.cfg)
         except agent_config.AgentConfigError as e:

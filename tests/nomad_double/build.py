@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the double into one executable file that behaves as ``nomad``.
 
-    python tests/nomad_double/build.py OUT [--version 0.9.0]
+    python tests/nomad_double/build.py OUT [--version 0.9.0|1.1.0]
 
 OUT is a Python zipapp (``#!/usr/bin/env python3``, mode 0755) bundling the
-double and copies of the collection modules it reuses (hcl, agent_config,
+double and copies of the collection modules it reuses (hcl, go, agent_config,
 jobspec when present), so it runs on a host that has nothing but python3.
+The version also picks the behaviour: any version from 1.0 on gets the
+Nomad 1.1.0 personality, anything else 0.9.1's (see util.IS_1X).
 """
 import argparse
 import json
@@ -17,19 +19,20 @@ import zipapp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PRODUCT = ('hcl.py', 'agent_config.py', 'jobspec.py')
+PRODUCT = ('hcl.py', 'go.py', 'agent_config.py', 'jobspec.py')
 MAIN = 'import sys\nfrom nomad_double.cli import main\nsys.exit(main())\n'
 
 
 def build(out, version=None):
-    """Write the executable to ``out``; ``version`` changes only what it reports."""
+    """Write the executable to ``out``; ``version`` is what it reports, and
+    from 1.0 on also makes it behave as Nomad 1.1.0."""
     stage = tempfile.mkdtemp(prefix='nomad-double-')
     try:
         pkg = os.path.join(stage, 'nomad_double')
         os.makedirs(pkg)
         for name in sorted(os.listdir(HERE)):
             if name.endswith('.py') and name not in ('build.py', 'extract_templates.py', '__main__.py') \
-                    or name == 'templates.json':
+                    or (name.startswith('templates') and name.endswith('.json')):
                 shutil.copy2(os.path.join(HERE, name), pkg)
         mu = os.path.join(stage, 'ansible_collections', 'nomadops', 'nomad', 'plugins', 'module_utils')
         os.makedirs(mu)
@@ -46,7 +49,8 @@ def build(out, version=None):
             f.write(MAIN)
         if version:
             with open(os.path.join(pkg, 'build_info.json'), 'w') as f:
-                json.dump({'version': version, 'revision': '0' * 40}, f)
+                # The revision follows from the version (util.KNOWN_REVISIONS).
+                json.dump({'version': version}, f)
         tmp = out + '.tmp'
         zipapp.create_archive(stage, tmp, interpreter='/usr/bin/env python3', compressed=True)
         os.chmod(tmp, 0o755)
@@ -57,9 +61,10 @@ def build(out, version=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description='Build the Nomad 0.9.1 test double into one executable file.')
+    parser = argparse.ArgumentParser(description='Build the Nomad test double into one executable file.')
     parser.add_argument('out', help='path of the executable to write')
-    parser.add_argument('--version', help='version it reports (default 0.9.1; behaviour stays 0.9.1)')
+    parser.add_argument('--version', help='version it reports (default 0.9.1); from 1.0 on it behaves as Nomad 1.1.0, '
+                        'below as 0.9.1')
     args = parser.parse_args()
     print(build(args.out, args.version))
 

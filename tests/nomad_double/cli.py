@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .util import REVISION, VERSION
+from .util import IS_1X, REVISION, VERSION
 
 USAGE = 'Usage: nomad [-version] [-help] [-autocomplete-(un)install] <command> [args]\n'
 # command/job_run.go's enforceIndexRegex.  It needs "(" right before
@@ -32,6 +32,8 @@ class Conn(object):
     def __init__(self, opts):
         self.address = (opts.get('address') or os.environ.get('NOMAD_ADDR') or 'http://127.0.0.1:4646').rstrip('/')
         self.token = opts.get('token') or os.environ.get('NOMAD_TOKEN') or ''
+        # -namespace/NOMAD_NAMESPACE go on every request as ?namespace= (1.x only here).
+        self.namespace = (opts.get('namespace') or os.environ.get('NOMAD_NAMESPACE') or '') if IS_1X else ''
         self.ctx = None
         if self.address.startswith('https'):
             ca = opts.get('ca-cert') or os.environ.get('NOMAD_CACERT')
@@ -46,6 +48,8 @@ class Conn(object):
 
     def call(self, method, path, body=None, query=None):
         url = self.address + path
+        if self.namespace:
+            query = dict(query or {}, namespace=self.namespace)
         if query:
             url += '?' + urllib.parse.urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
@@ -259,12 +263,16 @@ def cmd_job_status(args):
             ('Type', job['Type']), ('Priority', str(job['Priority'])), ('Datacenters', ','.join(job['Datacenters'])),
             ('Status', status), ('Periodic', str(bool(job.get('Periodic'))).lower()),
             ('Parameterized', str(bool(job.get('ParameterizedJob'))).lower())]
+    if IS_1X:
+        rows.insert(6, ('Namespace', job['Namespace']))
     w = max(len(k) for k, _val in rows)
     for k, val in rows:
         out('%s = %s' % (k.ljust(w), val))
     out()
     out('Summary')
     table(_job_summary_rows(summary))
+    if IS_1X:
+        _latest_deployment(c, q)
     evals, _unused = c.call('GET', '/v1/job/%s/evaluations' % q)
     blocked = [e for e in evals if e['Status'] == 'blocked']
     failed = sorted((e for e in evals if e.get('FailedTGAllocs')), key=lambda e: e['CreateIndex'])
@@ -286,6 +294,24 @@ def cmd_job_status(args):
                      a['ClientStatus'], ago(a['CreateTime']), ago(a['ModifyTime'])])
     table(rows)
     return 0
+
+
+def _latest_deployment(c, q):
+    """1.1.0's job status shows the latest deployment (cli/11)."""
+    d, _unused = c.call('GET', '/v1/job/%s/deployment' % q)
+    if not d:
+        return
+    out()
+    out('Latest Deployment')
+    for k, val in (('ID', d['ID'][:8]), ('Status', d['Status']), ('Description', d['StatusDescription'])):
+        out('%s = %s' % (k.ljust(11), val))
+    out()
+    out('Deployed')
+    rows = [['Task Group', 'Desired', 'Placed', 'Healthy', 'Unhealthy', 'Progress Deadline']]
+    for tg, t in sorted(d['TaskGroups'].items()):
+        rows.append([tg, str(t['DesiredTotal']), str(t['PlacedAllocs']), str(t['HealthyAllocs']),
+                     str(t['UnhealthyAllocs']), t['RequireProgressBy'][:19] + 'Z'])
+    table(rows)
 
 
 def _load_job(path):
@@ -334,6 +360,10 @@ def _monitor(c, eval_id, detach):
         return 1
     if len(seen) == 0:
         out('    Evaluation triggered by job "%s"' % ev['JobID'])
+    if IS_1X:
+        out('==> Monitoring evaluation "%s"' % eval_id[:8])
+        if ev.get('DeploymentID'):
+            out('    Evaluation within deployment: "%s"' % ev['DeploymentID'][:8])
     allocs, _unused = c.call('GET', '/v1/evaluation/%s/allocations' % eval_id)
     for a in allocs:
         kind = 'created' if a['CreateIndex'] >= ev['CreateIndex'] else 'modified'
@@ -362,7 +392,10 @@ def _failure_lines(m, indent):
         if cnt == 0:
             lines.append('* No nodes are available in datacenter "%s"' % dc)
     for cons, cnt in sorted((m.get('ConstraintFiltered') or {}).items()):
-        lines.append('* Constraint "%s" filtered %d node%s' % (cons, cnt, '' if cnt == 1 else 's'))
+        if IS_1X:
+            lines.append('* Constraint "%s": %d node%s excluded by filter' % (cons, cnt, '' if cnt == 1 else 's'))
+        else:
+            lines.append('* Constraint "%s" filtered %d node%s' % (cons, cnt, '' if cnt == 1 else 's'))
     for dim, cnt in sorted((m.get('DimensionExhausted') or {}).items()):
         lines.append('* Dimension "%s" exhausted on %d node%s' % (dim, cnt, '' if cnt == 1 else 's'))
     return [indent + x for x in lines]
@@ -547,6 +580,61 @@ def cmd_job_stop(args):
     return _monitor(c, resp['EvalID'], opts.get('detach'))
 
 
+def cmd_namespace_list(args):
+    opts, _rest = parse_flags(args, bool_flags=('json',))
+    c = Conn(opts)
+    try:
+        nss, _unused = c.call('GET', '/v1/namespaces')
+    except (HTTPError, ConnError) as e:
+        return _err('Error retrieving namespaces: %s' % e)
+    if not nss:
+        out('No namespaces found')
+        return 0
+    table([['Name', 'Description']] + [[n['Name'], n['Description']] for n in nss])
+    return 0
+
+
+def cmd_namespace_apply(args):
+    opts, rest = parse_flags(args, value_flags=('description', 'quota'))
+    if len(rest) != 1:
+        return _err('This command takes one argument: <namespace>')
+    c = Conn(opts)
+    body = {'Name': rest[0], 'Description': opts.get('description', '')}
+    try:
+        c.call('POST', '/v1/namespace', body)
+    except (HTTPError, ConnError) as e:
+        return _err('Error applying namespace specification: %s' % e)
+    out('Successfully applied namespace "%s"!' % rest[0])
+    return 0
+
+
+def cmd_namespace_status(args):
+    opts, rest = parse_flags(args, bool_flags=('json',))
+    if len(rest) != 1:
+        return _err('This command takes one argument: <namespace>')
+    c = Conn(opts)
+    try:
+        ns, _unused = c.call('GET', '/v1/namespace/%s' % urllib.parse.quote(rest[0], safe=''))
+    except (HTTPError, ConnError) as e:
+        return _err('Error looking up namespace: %s' % e)
+    for k, val in (('Name', ns['Name']), ('Description', ns['Description']), ('Quota', ns['Quota'] or '<none>')):
+        out('%s = %s' % (k.ljust(11), val))
+    return 0
+
+
+def cmd_namespace_delete(args):
+    opts, rest = parse_flags(args)
+    if len(rest) != 1:
+        return _err('This command takes one argument: <namespace>')
+    c = Conn(opts)
+    try:
+        c.call('DELETE', '/v1/namespace/%s' % urllib.parse.quote(rest[0], safe=''))
+    except (HTTPError, ConnError) as e:
+        return _err('Error deleting namespace: %s' % e)
+    out('Successfully deleted namespace "%s"!' % rest[0])
+    return 0
+
+
 COMMANDS = {
     ('version',): cmd_version,
     ('agent',): cmd_agent,
@@ -566,6 +654,11 @@ COMMANDS = {
     ('acl', 'token', 'self'): cmd_acl_token_self,
     ('operator', 'keygen'): cmd_operator_keygen,
 }
+
+
+if IS_1X:
+    COMMANDS.update({('namespace', 'list'): cmd_namespace_list, ('namespace', 'apply'): cmd_namespace_apply,
+                     ('namespace', 'status'): cmd_namespace_status, ('namespace', 'delete'): cmd_namespace_delete})
 
 
 def main(argv=None):

@@ -17,8 +17,8 @@ import subprocess
 import threading
 import time
 
-from .util import (REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call, template,
-                   write_file)
+from .util import (IS_1X, REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+                   template, write_file)
 
 DRIVERS_OFF = {
     'exec': 'Driver must run as root',
@@ -27,6 +27,10 @@ DRIVERS_OFF = {
     'rkt': 'Failed to execute rkt version: exec: "rkt": executable file not found in $PATH',
 }
 
+
+CONNECT_META = {'connect.gateway_image': 'envoyproxy/envoy:v${NOMAD_envoy_version}', 'connect.log_level': 'info',
+                'connect.proxy_concurrency': '1',
+                'connect.sidecar_image': 'envoyproxy/envoy:v${NOMAD_envoy_version}'}
 
 DOCKER_SOCKET = '/var/run/docker.sock'
 # 0.9.1's docker driver fingerprints again every 30 s
@@ -229,6 +233,9 @@ class Client(object):
         net = {'CIDR': '%s/32' % self.ip, 'Device': self.device, 'DynamicPorts': None, 'IP': self.ip, 'MBits': 1000,
                'ReservedPorts': None}
         meta = dict(a.cfg['client'].get('meta') or {}) or None
+        if IS_1X:
+            # 1.1.0 clients add Connect's defaults to every node's meta (api/006).
+            meta = dict(CONNECT_META, **(meta or {}))
         n.update({
             'ID': self.node_id, 'SecretID': self.secret_id, 'Name': a.node_name, 'Datacenter': a.datacenter,
             'HTTPAddr': http, 'TLSEnabled': bool(a.http_tls), 'Attributes': attrs, 'Drivers': drivers, 'Meta': meta,
@@ -240,7 +247,20 @@ class Client(object):
             'NodeResources': {'Cpu': {'CpuShares': mhz * cores}, 'Devices': None, 'Disk': {'DiskMB': disk_mb},
                               'Memory': {'MemoryMB': mem_mb}, 'Networks': [copy.deepcopy(net)]},
         })
+        if IS_1X:
+            self._resources_1x(n, cores)
         return n
+
+    def _resources_1x(self, n, cores):
+        """The 1.1.0 shapes of the node's resources (api/006)."""
+        for net in [n['Resources']['Networks'][0], n['NodeResources']['Networks'][0]]:
+            net.update({'DNS': None, 'Mode': 'host'})
+        n['Resources'].update({'Cores': 0, 'MemoryMaxMB': 0})
+        n['NodeResources']['Cpu'].update({'ReservableCpuCores': list(range(cores)), 'TotalCpuCores': cores})
+        n['NodeResources']['NodeNetworks'] = [{
+            'Addresses': [{'Address': self.ip, 'Alias': 'default', 'Family': 'ipv4', 'Gateway': '',
+                           'ReservedPorts': ''}],
+            'Device': self.device, 'MacAddress': '', 'Mode': 'host', 'Speed': 1000}]
 
     @property
     def docker_detected(self):
@@ -455,14 +475,18 @@ class AllocRunner(object):
         threading.Thread(target=self._run, daemon=True).start()
 
     def _state(self, task):
-        return self.states.setdefault(task, {'Events': [], 'Failed': False, 'FinishedAt': None, 'LastRestart': None,
-                                             'Restarts': 0, 'StartedAt': None, 'State': 'pending'})
+        st = {'Events': [], 'Failed': False, 'FinishedAt': None, 'LastRestart': None, 'Restarts': 0,
+              'StartedAt': None, 'State': 'pending'}
+        if IS_1X:
+            st['TaskHandle'] = None
+        return self.states.setdefault(task, st)
 
     def _send(self, client_status, desc, health=None):
         states = copy.deepcopy(self.states)
         for st in states.values():
             for k in ('FinishedAt', 'LastRestart', 'StartedAt'):
-                if st[k] is None:
+                # 1.1.0 sends unset times as null (api/053), 0.9.1 as Go's zero time.
+                if st[k] is None and not IS_1X:
                     st[k] = '0001-01-01T00:00:00Z'
         up = {'ID': self.alloc['ID'], 'ClientStatus': client_status, 'ClientDescription': desc, 'TaskStates': states}
         if health is not None:
@@ -493,6 +517,15 @@ class AllocRunner(object):
                 env['NOMAD_HOST_PORT_%s' % label] = str(p['Value'])
                 env['NOMAD_IP_%s' % label] = net['IP']
                 env['NOMAD_ADDR_%s' % label] = '%s:%d' % (net['IP'], p['Value'])
+        for p in group_ports(a):
+            # 1.1.0's taskenv addPorts: the port a task listens on is the
+            # port's `to` when it has one, else the host port.
+            label, inside = p['Label'], str(p.get('To') or p['Value'])
+            env.update({'NOMAD_PORT_%s' % label: inside, 'NOMAD_ALLOC_PORT_%s' % label: inside,
+                        'NOMAD_HOST_PORT_%s' % label: str(p['Value']),
+                        'NOMAD_IP_%s' % label: p['HostIP'], 'NOMAD_HOST_IP_%s' % label: p['HostIP'],
+                        'NOMAD_ADDR_%s' % label: '%s:%d' % (p['HostIP'], p['Value']),
+                        'NOMAD_HOST_ADDR_%s' % label: '%s:%d' % (p['HostIP'], p['Value'])})
         for k, v in (task.get('Meta') or {}).items():
             env['NOMAD_META_%s' % k] = str(v)
         for k, v in (task.get('Env') or {}).items():
@@ -611,6 +644,15 @@ class AllocRunner(object):
                 inside = int(port_map.get(p['Label'], p['Value']))
                 for proto in ('tcp', 'udp'):
                     argv += ['-p', '%s:%d:%d/%s' % (net['IP'], p['Value'], inside, proto)]
+        # 1.x: `ports = ["http"]` publishes group network ports, each to its `to`
+        # (the host port itself when `to` is 0).
+        shared = dict((p['Label'], p) for p in group_ports(self.alloc))
+        for label in cfg.get('ports') or []:
+            p = shared.get(label)
+            if p is None:
+                continue
+            for proto in ('tcp', 'udp'):
+                argv += ['-p', '%s:%d:%d/%s' % (p['HostIP'], p['Value'], p.get('To') or p['Value'], proto)]
         task_env = set(task.get('Env') or {})
         for key in sorted(env):
             if key.startswith('NOMAD_') or key in task_env:
@@ -698,6 +740,11 @@ class AllocRunner(object):
         for task in self._tg()['Tasks']:
             if task['Driver'] == 'docker':
                 _remove_container(docker_container_name(task['Name'], self.alloc['ID']))
+
+
+def group_ports(alloc):
+    """The allocation's group network ports (1.x), as AllocatedResources.Shared.Ports lists them."""
+    return ((alloc.get('AllocatedResources') or {}).get('Shared') or {}).get('Ports') or []
 
 
 def docker_container_name(task, alloc_id):

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The HTTP API of the double (``/v1/...``), as Nomad 0.9.1 answers it.
+"""The HTTP API of the double (``/v1/...``), as Nomad 0.9.1 answers it (or
+1.1.0, in that personality).
 
 Requests about cluster state run on the leader: a follower or a client-only
 agent forwards the raw request over the rpc port, exactly once per hop.
@@ -15,8 +16,8 @@ from http.server import BaseHTTPRequestHandler
 
 from . import jobs as jobsmod
 from .product import jobspec
-from .server import APIError, alloc_public, alloc_stub, eval_public
-from .util import ZERO_TIME, RPCError, rpc_call, template
+from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key
+from .util import IS_1X, ZERO_TIME, RPCError, new_id, now_ns, rpc_call, template
 
 MGMT = object()
 LOCAL_PREFIXES = ('/v1/agent/', '/v1/status/', '/v1/regions', '/v1/jobs/parse', '/v1/validate/job')
@@ -40,8 +41,12 @@ class Response(object):
             data = self.raw.encode()
         else:
             data = json.dumps(self.body).encode()
-        ctype = self.content_type or ('application/json' if self.status < 400 else 'text/plain; charset=utf-8')
-        headers.append(('Content-Type', ctype))
+        if self.content_type is not None:
+            ctype = self.content_type
+        else:
+            ctype = 'application/json' if self.status < 400 else 'text/plain; charset=utf-8'
+        if ctype:
+            headers.append(('Content-Type', ctype))
         if self.kind in ('read', 'write') and self.index is not None:
             headers.append(('X-Nomad-Index', str(self.index)))
         if self.kind == 'read':
@@ -57,6 +62,29 @@ class Response(object):
 def error(status, message, kind='plain', index=None):
     r = Response(status, raw=message, kind=kind, index=index)
     return r
+
+
+def empty_write(index):
+    """1.1.0's answer to a namespace upsert or delete: no body, no Content-Type (api/183)."""
+    return Response(200, raw='', index=index, kind='write', content_type='')
+
+
+GO_BOOLS = {'1': True, 't': True, 'T': True, 'TRUE': True, 'true': True, 'True': True,
+            '0': False, 'f': False, 'F': False, 'FALSE': False, 'false': False, 'False': False}
+
+
+def query_bool(req, field):
+    """1.1.0's parseBool: a value strconv.ParseBool refuses is a 500 (api/076);
+    0.9.1 took anything but true as false."""
+    value = req.query.get(field, '')
+    if not IS_1X:
+        return value in ('true', '1', 'True')
+    if value == '':
+        return False
+    if value not in GO_BOOLS:
+        raise APIError(500, 'Failed to parse value of %s (%s) as a bool: strconv.ParseBool: parsing %s: invalid '
+                       'syntax' % (json.dumps(field), value, json.dumps(value)))
+    return GO_BOOLS[value]
 
 
 def parse_wait(text):
@@ -137,6 +165,10 @@ class API(object):
     def _handle(self, req, hops):
         if req.path.startswith(LOCAL_PREFIXES):
             return self.local(req)
+        if not IS_1X and (req.path == '/v1/namespaces' or req.path.startswith('/v1/namespace/')
+                          or req.path == '/v1/namespace'):
+            # 0.9.1's open source build answers these itself (compare-0.9.1/api/02-03).
+            raise APIError(501, 'Nomad Enterprise only endpoint')
         server = self.agent.server
         stale = 'stale' in req.query
         if server is not None:
@@ -231,24 +263,29 @@ class API(object):
             job = jobsmod.canonicalize(body['Job'])
             errs = jobsmod.validate(job)
             return Response(200, {'DriverConfigValidated': True, 'Error': jobsmod.multierror(errs) if errs else '',
-                                  'ValidationErrors': errs or None, 'Warnings': ''})
+                                  'ValidationErrors': errs or None, 'Warnings': jobsmod.warnings(job)})
         raise APIError(404, 'Invalid URL path')
 
     def parse(self, req):
         body = req.json() or {}
         text = body.get('JobHCL')
         if not text:
-            raise APIError(400, 'Job HCL must be specified')
+            raise APIError(400, 'Job spec is empty' if IS_1X else 'Job HCL must be specified')
         if jobspec is None:
             raise APIError(500, 'HCL job parsing is not available in this build of the test double')
         try:
             job = jobspec.parse_jobspec(text)
         except Exception as e:  # JobspecError carries Nomad's words
             raise APIError(400, jobspec_message(e))
+        if IS_1X:
+            job = jobsmod.parsed_1x(job)
         if body.get('Canonicalize'):
             job = jobsmod.canonicalize(job)
-            job.update({'CreateIndex': 0, 'ModifyIndex': 0, 'JobModifyIndex': 0, 'Update': None,
-                        'Migrate': None, 'Reschedule': None, 'SubmitTime': None, 'Status': ''})
+            job.update({'CreateIndex': 0, 'ModifyIndex': 0, 'JobModifyIndex': 0, 'Migrate': None,
+                        'Reschedule': None, 'SubmitTime': None, 'Status': ''})
+            if not IS_1X:
+                # 1.1.0's Canonicalize fills Update (api/021); 0.9.1's left it unset.
+                job['Update'] = None
             for tg in job.get('TaskGroups') or []:
                 for task in tg.get('Tasks') or []:
                     # Canonicalize leaves these two unset; only the server fills them.
@@ -270,26 +307,36 @@ class API(object):
                 return error(404, missing, kind='read', index=index)
             return Response(200, body, index=index, kind='read')
 
+        ns = q.get('namespace') or 'default'
+
+        def in_ns(obj):
+            return ns == '*' or (obj.get('Namespace') or 'default') == ns
+
         if p == '/v1/jobs':
             if m == 'GET':
                 self.acl(req)
                 prefix = q.get('prefix', '')
-                return read(lambda: ([s.job_stub(j) for _k, j in sorted(s.state['jobs'].items())
-                                      if j['ID'].startswith(prefix)], s.table_index('jobs', 'job_summary')))
+                return read(lambda: ([s.job_stub(j) for j in sorted(s.state['jobs'].values(),
+                                                                    key=lambda j: (j['Namespace'], j['ID']))
+                                      if j['ID'].startswith(prefix) and in_ns(j)],
+                                     s.table_index('jobs', 'job_summary')))
             if m in ('PUT', 'POST'):
                 return self.register(req, None)
             raise APIError(405, 'Invalid method')
         if p.startswith('/v1/job/'):
-            return self.job_routes(req, read)
+            return self.job_routes(req, read, ns)
+        if p == '/v1/namespaces' or p == '/v1/namespace' or p.startswith('/v1/namespace/'):
+            return self.namespaces(req, read)
         if p in ('/v1/evaluations', '/v1/allocations', '/v1/deployments'):
             self.acl(req)
             if p == '/v1/evaluations':
-                return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals'])],
+                return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals']) if in_ns(e)],
                                      s.table_index('evals')))
             if p == '/v1/allocations':
-                return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs'])],
+                return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if in_ns(a)],
                                      s.table_index('allocs')))
-            return read(lambda: (self._sorted(s.state['deployments']), s.table_index('deployment')))
+            return read(lambda: ([d for d in self._sorted(s.state['deployments']) if in_ns(d)],
+                                 s.table_index('deployment')))
         mm = re.match(r'^/v1/evaluation/([^/]+)(/allocations)?$', p)
         if mm:
             self.acl(req)
@@ -330,9 +377,15 @@ class API(object):
                              'NodeModifyIndex': index, 'NumNodes': 0, 'Servers': None})
                 return Response(200, body, index=index, kind='write')
             if mm.group(2):
-                return read(lambda: ([a for a in self._sorted(s.state['allocs']) if a['NodeID'] == nid],
+                view = alloc_public if IS_1X else (lambda a: a)
+                return read(lambda: ([view(a) for a in self._sorted(s.state['allocs']) if a['NodeID'] == nid],
                                      s.table_index('allocs')))
             return read(lambda: self._one(s.state['nodes'].get(nid), 'nodes', self._node_public), 'node not found')
+        mm = re.match(r'^/v1/node/([^/]+)/(eligibility|drain)$', p)
+        if mm and IS_1X:
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            return self.node_update(req, mm.group(1), mm.group(2))
         if p == '/v1/acl/bootstrap':
             if m not in ('PUT', 'POST'):
                 raise APIError(405, 'Invalid method')
@@ -347,8 +400,8 @@ class API(object):
             if not self.agent.acl_enabled:
                 raise APIError(400, 'ACL support disabled')
             if req.token == '':
-                raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters',
-                               rpc=True)
+                raise APIError(500, 'acl token lookup failed: %s' % (
+                    'missing secret id' if IS_1X else 'index error: UUID must be 36 characters'), rpc=True)
             with s.lock:
                 tok = copy.deepcopy(s.resolve_token(req.token))
             if tok is None:
@@ -361,6 +414,20 @@ class API(object):
         if p == '/v1/operator/raft/configuration':
             self.acl(req)
             return Response(200, self.agent.raft_configuration())
+        if IS_1X and p == '/v1/operator/autopilot/configuration' and m == 'GET':
+            self.acl(req)
+            # The defaults, as 1.1.0 answers them (api/014); they cannot be changed here.
+            return Response(200, {'LastContactThreshold': '200ms', 'ServerStabilizationTime': '10s',
+                                  'CleanupDeadServers': True, 'MaxTrailingLogs': 250, 'MinQuorum': 0,
+                                  'EnableRedundancyZones': False, 'DisableUpgradeMigration': False,
+                                  'EnableCustomUpgrades': False, 'CreateIndex': 1, 'ModifyIndex': 1})
+        if IS_1X and p == '/v1/operator/scheduler/configuration' and m == 'GET':
+            self.acl(req)
+            return Response(200, {'Index': 1, 'KnownLeader': True, 'LastContact': 0, 'SchedulerConfig': {
+                'CreateIndex': 1, 'MemoryOversubscriptionEnabled': False, 'ModifyIndex': 1,
+                'PreemptionConfig': {'BatchSchedulerEnabled': False, 'ServiceSchedulerEnabled': False,
+                                     'SystemSchedulerEnabled': True},
+                'SchedulerAlgorithm': 'binpack'}}, index=1, kind='read')
         if p == '/v1/operator/autopilot/health':
             self.acl(req)
             raise APIError(500, 'all servers must have raft_protocol set to 3 or higher to use this endpoint',
@@ -378,7 +445,7 @@ class API(object):
         return (view(obj) if view else obj), obj.get('ModifyIndex', s.table_index(table))
 
     def _node_public(self, n):
-        n = dict(n)
+        n = dict((k, v) for k, v in n.items() if not k.startswith('_'))
         n['SecretID'] = ''
         return n
 
@@ -392,7 +459,7 @@ class API(object):
         return st
 
     # -------------------------------------------------------------- jobs
-    def job_routes(self, req, read):
+    def job_routes(self, req, read, ns):
         s = self.agent.server
         rest = req.path[len('/v1/job/'):]
         sub = ''
@@ -402,17 +469,18 @@ class API(object):
                 rest, sub = rest[:-len(suffix)], suffix
                 break
         job_id = urllib.parse.unquote(rest)
+        key = jkey(ns, job_id)
         m = req.method
         if sub == '':
             if m == 'GET':
                 self.acl(req)
-                return read(lambda: self._one(s.state['jobs'].get(job_id), 'jobs'), 'job not found')
+                return read(lambda: self._one(s.state['jobs'].get(key), 'jobs'), 'job not found')
             if m in ('PUT', 'POST'):
                 return self.register(req, job_id)
             if m == 'DELETE':
                 self.acl(req)
-                purge = req.query.get('purge', '') in ('true', '1', 'True')
-                body, index = s.deregister_job(job_id, purge)
+                purge = query_bool(req, 'purge')
+                body, index = s.deregister_job(job_id, purge, ns)
                 return Response(200, body, index=index, kind='write')
             raise APIError(405, 'Invalid method')
         if sub == '/plan':
@@ -423,14 +491,14 @@ class API(object):
             if m not in ('PUT', 'POST'):
                 raise APIError(405, 'Invalid method')
             self.acl(req)
-            body, index = s.periodic_force(job_id)
+            body, index = s.periodic_force(job_id, ns)
             return Response(200, body, index=index, kind='write')
         if sub == '/evaluate':
             if m not in ('PUT', 'POST'):
                 raise APIError(405, 'Invalid method')
             self.acl(req)
             with s.cond:
-                job = s.state['jobs'].get(job_id)
+                job = s.state['jobs'].get(key)
                 if not job:
                     raise APIError(500, 'job not found', rpc=True)
                 ev = s._create_eval(job, 'job-register')
@@ -441,27 +509,41 @@ class API(object):
             raise APIError(405, 'Invalid method')
         self.acl(req)
         if sub == '/allocations':
-            return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if a['JobID'] == job_id],
+            def mine(a):
+                if owner_key(a) != key:
+                    return False
+                if IS_1X and not query_bool(req, 'all'):
+                    # Nomad lists the allocations of the job as registered
+                    # now, not of an earlier job of the same ID that was
+                    # purged (AllocsByJob, anyCreateIndex=false).
+                    job = s.state['jobs'].get(key)
+                    return job is None or a['Job'].get('CreateIndex') == job['CreateIndex']
+                return True
+            return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if mine(a)],
                                  s.table_index('allocs')))
         if sub == '/evaluations':
-            return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals']) if e['JobID'] == job_id],
+            return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals']) if owner_key(e) == key],
                                  s.table_index('evals')))
         if sub == '/summary':
-            return read(lambda: (s.summary(job_id), s.table_index('job_summary')), 'job not found')
+            return read(lambda: (s.summary(key), s.table_index('job_summary')), 'job not found')
         if sub == '/versions':
             def versions():
-                v = s.state['versions'].get(job_id)
+                v = s.state['versions'].get(key)
                 if not v:
                     return None, s.table_index('jobs')
-                return ({'Diffs': None, 'Index': s.table_index('jobs'), 'KnownLeader': True, 'LastContact': 0,
+                diffs = None
+                if IS_1X and query_bool(req, 'diffs'):
+                    # Each version against the one before it, newest first (api/063).
+                    diffs = [jobsmod.job_diff(v[i + 1], v[i], {}, annotate=False) for i in range(len(v) - 1)]
+                return ({'Diffs': diffs, 'Index': s.table_index('jobs'), 'KnownLeader': True, 'LastContact': 0,
                          'Versions': copy.deepcopy(v)}, s.table_index('jobs'))
             return read(versions, 'job versions not found')
         if sub == '/deployments':
-            return read(lambda: ([d for d in self._sorted(s.state['deployments']) if d['JobID'] == job_id][::-1],
+            return read(lambda: ([d for d in self._sorted(s.state['deployments']) if owner_key(d) == key][::-1],
                                  s.table_index('deployment')))
         if sub == '/deployment':
             def latest():
-                ds = [d for d in self._sorted(s.state['deployments']) if d['JobID'] == job_id]
+                ds = [d for d in self._sorted(s.state['deployments']) if owner_key(d) == key]
                 return (ds[-1] if ds else None), (s.table_index('deployment') if ds else 0)
             body, index = s.wait_for(int(req.query.get('index') or 0), parse_wait(req.query.get('wait')), latest)
             return Response(200, body, index=index, kind='read')
@@ -484,8 +566,56 @@ class API(object):
         s = self.agent.server
         body, job = self._job_from_body(req, job_id)
         self.acl(req)
+        # The job's own Namespace decides where it goes, not ?namespace=
+        # (api/197-199): a job without one lands in default.
         out, index = s.register_job(job, bool(body.get('EnforceIndex')), int(body.get('JobModifyIndex') or 0))
         return Response(200, out, index=index, kind='write')
+
+    # -------------------------------------------------------------- namespaces (1.x)
+    def namespaces(self, req, read):
+        s = self.agent.server
+        p = req.path
+        m = req.method
+        if p == '/v1/namespaces':
+            if m != 'GET':
+                raise APIError(405, 'Invalid method')
+            # Anonymous (ACL on, no token) may read no namespace: 200 [] (api/283).
+            visible = self.acl(req, need=False) is not None
+            return read(lambda: ([copy.deepcopy(n) for _k, n in sorted(s.state['namespaces'].items())]
+                                 if visible else [], s.table_index('namespaces') or 1))
+        name = urllib.parse.unquote(p[len('/v1/namespace/'):]) if p.startswith('/v1/namespace/') else None
+        if m in ('PUT', 'POST'):
+            body = req.json()
+            self.acl(req)
+            if not isinstance(body, dict):
+                raise APIError(400, 'Namespace must be specified')
+            if name is not None and not body.get('Name'):
+                body = dict(body, Name=name)
+            return empty_write(s.namespace_upsert(body))
+        if name is None:
+            raise APIError(405, 'Invalid method')
+        if m == 'GET':
+            self.acl(req)
+            return read(lambda: (copy.deepcopy(s.state['namespaces'].get(name)),
+                                 s.table_index('namespaces') or 1), 'Namespace not found')
+        if m == 'DELETE':
+            self.acl(req)
+            return empty_write(s.namespace_delete(name))
+        raise APIError(405, 'Invalid method')
+
+    # -------------------------------------------------------------- node eligibility and drain (1.x)
+    def node_update(self, req, nid, what):
+        s = self.agent.server
+        if what == 'drain' and not req.body.strip():
+            # The pre-0.8 query form (?enable=true, no body) is gone in 1.1.0 (api/171).
+            raise APIError(400, 'Request body is empty')
+        body = req.json() or {}
+        self.acl(req)
+        if what == 'eligibility':
+            out = s.node_eligibility(nid, body.get('Eligibility'))
+        else:
+            out = s.node_drain(nid, body.get('DrainSpec'), bool(body.get('MarkEligible')), body.get('Meta'))
+        return Response(200, out, index=out['Index'], kind='write')
 
     def plan(self, req, job_id):
         s = self.agent.server
@@ -496,10 +626,10 @@ class API(object):
             errs = jobsmod.validate(want)
             if errs:
                 raise APIError(500, jobsmod.multierror(errs), rpc=True)
-            cur = s.state['jobs'].get(want['ID'])
+            cur = s.state['jobs'].get(job_key(want))
             if cur is not None:
                 want['Version'] = cur['Version'] if jobsmod.spec(cur) == jobsmod.spec(want) else cur['Version'] + 1
-            result = s.reconcile(cur, want['ID'], commit=False, plan_job=want)
+            result = s.reconcile(cur, job_key(want), commit=False, plan_job=want)
             created = None
             if result['failed']:
                 ev = template('eval')
@@ -510,16 +640,24 @@ class API(object):
                            'Priority': want['Priority'],
                            'ClassEligibility': dict((n.get('ComputedClass', 'v1:0'), False)
                                                     for n in s.state['nodes'].values())})
+                if IS_1X:
+                    # 1.1.0 names the would-be blocked eval and its failures (api/084).
+                    ev.update({'ID': new_id(), 'PreviousEval': new_id(), 'Namespace': want['Namespace'],
+                               'DeploymentID': '', 'FailedTGAllocs': copy.deepcopy(result['failed']),
+                               'JobModifyIndex': 0,
+                               'CreateTime': now_ns(), 'ModifyTime': now_ns()})
+                    ev = eval_public(ev)
                 created = [ev]
             diff = jobsmod.job_diff(cur, want, result['updates']) if body.get('Diff') else None
-            next_launch = ZERO_TIME
+            # 1.1.0 leaves it null for a job that is not periodic (api/040).
+            next_launch = None if IS_1X else ZERO_TIME
             if (want.get('Periodic') or {}).get('Enabled'):
                 next_launch = time.strftime('%Y-%m-%dT%H:%M:00Z', time.gmtime(time.time() + 60))
             out = {'Annotations': {'DesiredTGUpdates': result['updates'], 'PreemptedAllocs': None},
                    'CreatedEvals': created, 'Diff': diff, 'FailedTGAllocs': result['failed'] or None,
                    'Index': cur['JobModifyIndex'] if cur else 0,
                    'JobModifyIndex': cur['JobModifyIndex'] if cur else 0,
-                   'NextPeriodicLaunch': next_launch, 'Warnings': ''}
+                   'NextPeriodicLaunch': next_launch, 'Warnings': jobsmod.warnings(want)}
             if (want.get('Periodic') or {}).get('Enabled'):
                 out['Annotations']['DesiredTGUpdates'] = {}
         return Response(200, out, index=out['Index'], kind='write')

@@ -1,10 +1,13 @@
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Job handling of the double: request decoding, canonicalization (server
-defaults), validation with Nomad 0.9.1's messages, and plan diffs."""
+defaults), validation with Nomad 0.9.1's messages (1.1.0's in that
+personality), and plan diffs."""
 
 import copy
 import json
+
+from .util import IS_1X
 
 S = 10 ** 9
 MIN = 60 * S
@@ -63,7 +66,12 @@ def _default(obj, key, value):
 
 
 def canonicalize(job):
-    """The job as the server stores it (0.9.1's Canonicalize + server defaults)."""
+    """The job as the server stores it."""
+    return canonicalize_1x(job) if IS_1X else canonicalize_091(job)
+
+
+def canonicalize_091(job):
+    """0.9.1's Canonicalize + server defaults."""
     job = copy.deepcopy(job)
     jtype = job.get('Type') or 'service'
     for key, value in (('AllAtOnce', False), ('Namespace', 'default'), ('ParentID', ''), ('Priority', 50),
@@ -120,6 +128,105 @@ def canonicalize(job):
     return job
 
 
+# What 1.1.0's server fills in beyond 0.9.1's defaults (api/041 sent, api/045 stored).
+JOB_KEYS_1X = (('ConsulNamespace', ''), ('ConsulToken', ''), ('NomadTokenID', ''), ('VaultNamespace', ''),
+               ('Multiregion', None))
+GROUP_KEYS_1X = ('Networks', 'Scaling', 'Services', 'ShutdownDelay', 'StopAfterClientDisconnect', 'Volumes')
+TASK_KEYS_1X = (('CSIPluginConfig', None), ('Kind', ''), ('Lifecycle', None), ('ScalingPolicies', None),
+                ('VolumeMounts', None))
+
+
+def _network_1x(net, mbits):
+    for key, value in (('CIDR', ''), ('Device', ''), ('IP', ''), ('MBits', mbits), ('Mode', '')):
+        _default(net, key, value)
+    net.setdefault('DNS', None)
+    for kind in ('DynamicPorts', 'ReservedPorts'):
+        net.setdefault(kind, None)
+        for port in net[kind] or []:
+            _default(port, 'To', 0)
+            _default(port, 'Value', 0)
+            if not port.get('HostNetwork'):
+                port['HostNetwork'] = 'default'
+
+
+def canonicalize_1x(job):
+    """The job as a 1.1.0 server stores it: 0.9.1's defaults, and every
+    service group gets an update strategy, so every service job a deployment."""
+    jtype = job.get('Type') or 'service'
+    job_update = job.get('Update')
+    tg_updates = [tg.get('Update') for tg in job.get('TaskGroups') or []]
+    job = canonicalize_091(dict(job, Update=None))
+    for key, value in JOB_KEYS_1X:
+        _default(job, key, value)
+    for tg, tg_update in zip(job.get('TaskGroups') or [], tg_updates):
+        for key in GROUP_KEYS_1X:
+            tg.setdefault(key, None)
+        _default(tg, 'Consul', {'Namespace': ''})
+        for net in tg.get('Networks') or []:
+            _network_1x(net, 0)
+        if jtype == 'service':
+            upd = _merged(dict(UPDATE_DEFAULTS, AutoPromote=False), job_update, tg_update)
+            tg['Update'] = upd if upd.get('MaxParallel') else None
+        for task in tg.get('Tasks') or []:
+            for key, value in TASK_KEYS_1X:
+                _default(task, key, value)
+            _default(task, 'RestartPolicy', tg['RestartPolicy'])
+            res = task['Resources']
+            for key in ('Cores', 'MemoryMaxMB'):
+                _default(res, key, 0)
+            for net in res.get('Networks') or []:
+                _network_1x(net, 10)
+    upd = dict(ZERO_UPDATE, AutoPromote=False)
+    if job_update or jtype == 'service':
+        upd['MaxParallel'] = (job_update or {}).get('MaxParallel') or 1
+        upd['Stagger'] = (job_update or {}).get('Stagger') or 30 * S
+    job['Update'] = upd
+    return job
+
+
+def parsed_1x(job):
+    """A job from the double's HCL1 parser (jobspec.py, 0.9.1's structs) with
+    the keys 1.1.0's /v1/jobs/parse adds, unset (api/022)."""
+    job = copy.deepcopy(job)
+    for key, _value in JOB_KEYS_1X:
+        job.setdefault(key, None)
+    for tg in job.get('TaskGroups') or []:
+        for key in ('Consul',) + GROUP_KEYS_1X:
+            tg.setdefault(key, None)
+        for task in tg.get('Tasks') or []:
+            task.setdefault('Kind', '')
+            for key in ('Lifecycle', 'RestartPolicy', 'ScalingPolicies', 'VolumeMounts'):
+                task.setdefault(key, None)
+            res = task.get('Resources')
+            if res is None:
+                continue
+            res.setdefault('Cores', None)
+            res.setdefault('MemoryMaxMB', None)
+            for net in res.get('Networks') or []:
+                net.setdefault('DNS', None)
+                net.setdefault('Mode', '')
+                for port in (net.get('DynamicPorts') or []) + (net.get('ReservedPorts') or []):
+                    port.setdefault('HostNetwork', '')
+                    port.setdefault('To', 0)
+    return job
+
+
+def warnings(job):
+    """Register/validate warnings of 1.1.0 (api/066): task-level networks are deprecated."""
+    if not IS_1X:
+        return ''
+    groups = []
+    for tg in job.get('TaskGroups') or []:
+        tasks = ['Task "%s": task network resources have been deprecated as of Nomad 0.12.0. Please configure '
+                 'networking via group network block.' % t.get('Name')
+                 for t in tg.get('Tasks') or [] if (t.get('Resources') or {}).get('Networks')]
+        if tasks:
+            groups.append('Group "%s" has warnings: %s' % (tg.get('Name'), multierror([multierror(tasks)])))
+    if not groups:
+        return ''
+    return '%d warning(s):\n\n%s' % (len(groups), '\n'.join('* %s' % g for g in groups))
+
+
 def _merged(base, *overrides):
     out = copy.deepcopy(base)
     for o in overrides:
@@ -130,6 +237,11 @@ def _merged(base, *overrides):
 
 
 def multierror(errors):
+    if IS_1X:
+        # go-multierror's newer ListFormatFunc, as 1.1.0 prints it (api/064).
+        if len(errors) == 1:
+            return '1 error occurred:\n\t* %s\n\n' % errors[0]
+        return '%d errors occurred:\n\t%s\n\n' % (len(errors), '\n\t'.join('* %s' % e for e in errors))
     return '%d error(s) occurred:\n\n%s' % (len(errors), '\n'.join('* %s' % e for e in errors))
 
 
@@ -194,7 +306,8 @@ def _validate_tg(job, tg):
             terrs.append('Missing task name')
         if not task.get('Driver'):
             terrs.append('Missing task driver')
-        for net in (task.get('Resources') or {}).get('Networks') or []:
+        # 1.1.0 no longer checks port labels (api/037, 066).
+        for net in [] if IS_1X else (task.get('Resources') or {}).get('Networks') or []:
             for port in (net.get('ReservedPorts') or []) + (net.get('DynamicPorts') or []):
                 label = (port.get('Label') or '').lower()
                 if label in labels:
@@ -327,10 +440,12 @@ TG_EXCLUDE = {'Name', 'Tasks', 'Count', 'Update', 'Migrate'}
 TASK_EXCLUDE = {'Name'}
 
 
-def job_diff(old, new, updates):
+def job_diff(old, new, updates, annotate=True):
     """Nomad's JobDiff between the stored job and the planned one.
 
-    ``updates`` maps task group name -> DesiredTGUpdates counts.
+    ``updates`` maps task group name -> DesiredTGUpdates counts.  Without
+    ``annotate`` (the diffs between job versions) the scheduler's annotations
+    such as "forces create" are left out.
     """
     if old is None:
         base = object_diff('', None, new, exclude=DIFF_EXCLUDE_JOB)
@@ -342,7 +457,7 @@ def job_diff(old, new, updates):
     old_tgs = {tg['Name']: tg for tg in (old or {}).get('TaskGroups') or []}
     new_tgs = {tg['Name']: tg for tg in new.get('TaskGroups') or []}
     for name in sorted(set(old_tgs) | set(new_tgs)):
-        d = _tg_diff(old_tgs.get(name), new_tgs.get(name), updates.get(name) or {})
+        d = _tg_diff(old_tgs.get(name), new_tgs.get(name), updates.get(name) or {}, annotate)
         if d['Type'] != 'None':
             jkind = 'Edited' if jkind == 'None' else jkind
         tg_diffs.append(d)
@@ -350,16 +465,16 @@ def job_diff(old, new, updates):
             'Objects': (base or {}).get('Objects'), 'TaskGroups': tg_diffs or None}
 
 
-def _tg_diff(old, new, upd):
+def _tg_diff(old, new, upd, annotate=True):
     kind = 'Added' if old is None else 'Deleted' if new is None else None
     base = object_diff('', old, new, exclude=TG_EXCLUDE)
     fields = list((base or {}).get('Fields') or [])
     oc, nc = (old or {}).get('Count'), (new or {}).get('Count')
     if _fmt(oc) != _fmt(nc):
         ann = None
-        if nc is not None and (oc is None or nc > oc):
+        if annotate and nc is not None and (oc is None or nc > oc):
             ann = ['forces create']
-        elif oc is not None and (nc is None or nc < oc):
+        elif annotate and oc is not None and (nc is None or nc < oc):
             ann = ['forces destroy']
         fields.insert(0, _field(_kind(_fmt(oc), _fmt(nc)), 'Count', _fmt(oc), _fmt(nc), ann))
     objects = (base or {}).get('Objects')

@@ -18,11 +18,45 @@ import threading
 import time
 
 from . import jobs as jobsmod
-from .util import (ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+from .util import (IS_1X, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
                    template, write_file)
 
 TERMINAL_CLIENT = ('complete', 'failed', 'lost')
-TABLES = ('jobs', 'job_summary', 'evals', 'allocs', 'nodes', 'deployment', 'acl_token', 'periodic_launch')
+TABLES = ('jobs', 'job_summary', 'evals', 'allocs', 'nodes', 'deployment', 'acl_token', 'periodic_launch',
+          'namespaces')
+NAMESPACE_RE = re.compile(r'^[a-zA-Z0-9-]{1,128}$')
+
+
+def jkey(namespace, job_id):
+    """Key of a job in state['jobs'], 'versions' and 'summary_index'.
+
+    A job of the default namespace keeps its bare ID as key, so state files
+    written before the double knew namespaces still read; others are
+    '<namespace>\\x00<ID>' (a namespace name cannot hold a NUL).
+    """
+    ns = namespace or 'default'
+    return job_id if ns == 'default' else '%s\x00%s' % (ns, job_id)
+
+
+def job_key(job):
+    return jkey(job.get('Namespace'), job['ID'])
+
+
+def owner_key(obj):
+    """The job key of an allocation, evaluation or deployment."""
+    return jkey(obj.get('Namespace'), obj['JobID'])
+
+
+def namespace_hash(name, description, quota):
+    import base64
+    h = hashlib.blake2b(('%s\x00%s\x00%s' % (name, description, quota)).encode(), digest_size=32)
+    return base64.b64encode(h.digest()).decode()
+
+
+def default_namespace():
+    return {'CreateIndex': 1, 'Description': 'Default shared namespace',
+            'Hash': namespace_hash('default', 'Default shared namespace', ''), 'ModifyIndex': 1,
+            'Name': 'default', 'Quota': ''}
 
 
 class APIError(Exception):
@@ -63,7 +97,7 @@ def raft_apply_delay():
 def empty_state():
     return {'index': 1, 'tables': dict((t, 0) for t in TABLES), 'jobs': {}, 'versions': {}, 'evals': {},
             'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}},
-            'summary_index': {}}
+            'summary_index': {}, 'namespaces': {'default': default_namespace()}}
 
 
 def alloc_terminal(a):
@@ -90,6 +124,7 @@ class Server(object):
         # it is the operator's outage-recovery file.
         raft = json.loads(read_file(os.path.join(self.dir, 'raft', 'raft.db')) or '{}')
         self.state = raft.get('state') or empty_state()
+        self.state.setdefault('namespaces', {'default': default_namespace()})
         self.bootstrapped = bool(raft.get('bootstrapped'))
         self.peers = set(raft.get('peers') or [])
         self.term = int(raft.get('term') or 0)
@@ -389,7 +424,9 @@ class Server(object):
     def acl_bootstrap(self):
         acl = self.state['acl']
         if acl['bootstrap_index']:
-            raise APIError(500, 'ACL bootstrap already done (reset index: %d)' % acl['bootstrap_index'], rpc=True)
+            # 1.1.0 answers a second bootstrap with 400 (api/252), 0.9.1 with 500.
+            raise APIError(400 if IS_1X else 500,
+                           'ACL bootstrap already done (reset index: %d)' % acl['bootstrap_index'], rpc=True)
         idx = self.bump('acl_token')
         tok = template('acl_token')
         import base64
@@ -401,6 +438,37 @@ class Server(object):
         acl['tokens'][tok['AccessorID']] = tok
         acl['bootstrap_index'] = idx
         return tok, idx
+
+    # ------------------------------------------------------------------ namespaces
+    def namespace_upsert(self, body):
+        """Namespace.UpsertNamespaces (1.x): create or replace; Meta is not kept, as in 1.1.0."""
+        name = body.get('Name') if isinstance(body.get('Name'), str) else ''
+        if not NAMESPACE_RE.match(name):
+            raise APIError(500, 'Invalid namespace %s: %s' % (json.dumps(name), jobsmod.multierror(
+                ['invalid name %s. Must match regex ^[a-zA-Z0-9-]{1,128}$' % json.dumps(name)])), rpc=True)
+        desc = body.get('Description') or ''
+        quota = body.get('Quota') or ''
+        with self.cond:
+            idx = self.bump('namespaces')
+            cur = self.state['namespaces'].get(name)
+            self.state['namespaces'][name] = {
+                'CreateIndex': cur['CreateIndex'] if cur else idx, 'Description': desc,
+                'Hash': namespace_hash(name, desc, quota), 'ModifyIndex': idx, 'Name': name, 'Quota': quota}
+            self.wait_commit(idx)
+        return idx
+
+    def namespace_delete(self, name):
+        """A namespace goes only once all its jobs are dead; deleting one that does not exist succeeds."""
+        if name == 'default':
+            raise APIError(500, 'can not delete default namespace', rpc=True)
+        with self.cond:
+            if any(j['Namespace'] == name and j['Status'] != 'dead' for j in self.state['jobs'].values()):
+                raise APIError(500, jobsmod.multierror(['namespace %s has non-terminal jobs in regions: [%s]'
+                                                         % (json.dumps(name), self.agent.region)]), rpc=True)
+            idx = self.bump('namespaces')
+            self.state['namespaces'].pop(name, None)
+            self.wait_commit(idx)
+        return idx
 
     # ------------------------------------------------------------------ nodes
     def node_register(self, node):
@@ -416,6 +484,10 @@ class Server(object):
                 node['CreateIndex'] = cur['CreateIndex']
                 node['Events'] = cur.get('Events') or node['Events']
                 node['SchedulingEligibility'] = cur.get('SchedulingEligibility', 'eligible')
+                # A drain is the servers' business: re-registering does not end it.
+                for key in ('Drain', 'DrainStrategy', 'LastDrain'):
+                    if key in cur:
+                        node[key] = cur[key]
                 if was_down:
                     node['Events'] = (node['Events'] or []) + [self._node_event('Node re-registered')]
             else:
@@ -439,9 +511,123 @@ class Server(object):
             if job['Type'] == 'system' and not job['Stop']:
                 self._create_eval(job, 'node-update', node_id=node['ID'])
 
-    def _node_event(self, msg):
-        return {'CreateIndex': 0, 'Details': None, 'Message': msg, 'Subsystem': 'Cluster',
-                'Timestamp': rfc3339(nanos=False)}
+    def _node_event(self, msg, subsystem='Cluster', index=0):
+        return {'CreateIndex': index, 'Details': None, 'Message': msg, 'Subsystem': subsystem,
+                'Timestamp': rfc3339(nanos=bool(index))}
+
+    # ------------------------------------------------------------------ eligibility and drain (1.x)
+    def node_eligibility(self, nid, eligibility):
+        if eligibility not in ('eligible', 'ineligible'):
+            raise APIError(500, 'invalid scheduling eligibility %s' % json.dumps(eligibility), rpc=True)
+        with self.cond:
+            node = self.state['nodes'].get(nid)
+            if not node:
+                raise APIError(500, 'node not found', rpc=True)
+            idx = self.bump('nodes')
+            evals = []
+            if node.get('SchedulingEligibility') != eligibility:
+                node['SchedulingEligibility'] = eligibility
+                node['ModifyIndex'] = idx
+                node['Events'] = (node.get('Events') or []) + [self._node_event(
+                    'Node marked as %s for scheduling' % eligibility, index=idx)]
+                if eligibility == 'eligible':
+                    evals = self._node_evals(node)
+            self.wait_commit(self.state['index'])
+            return {'EvalCreateIndex': evals[-1]['CreateIndex'] if evals else 0,
+                    'EvalIDs': [e['ID'] for e in evals] or None, 'Index': idx, 'NodeModifyIndex': 0}
+
+    def _node_evals(self, node):
+        """Capacity came back: blocked evals retry, the node's jobs are evaluated again."""
+        self._unblock_evals()
+        out = []
+        # Every job that ever had an allocation there, as createNodeEvals does.
+        keys = set(owner_key(a) for a in self.state['allocs'].values() if a['NodeID'] == node['ID'])
+        keys |= set(job_key(j) for j in self.state['jobs'].values() if j['Type'] == 'system')
+        for key in sorted(keys):
+            job = self.state['jobs'].get(key)
+            if job and not job['Stop']:
+                out.append(self._create_eval(job, 'node-update', node_id=node['ID']))
+        return out
+
+    def node_drain(self, nid, spec, mark_eligible, meta):
+        """Node.UpdateDrain as 1.1.0 records it: the node turns ineligible and
+        stays so after the drain, which ends once its allocations stopped."""
+        with self.cond:
+            node = self.state['nodes'].get(nid)
+            if not node:
+                raise APIError(500, 'node not found', rpc=True)
+            idx = self.bump('nodes')
+            node['ModifyIndex'] = idx
+            evals = []
+            now = time.time()
+            if spec is not None:
+                deadline = int(spec.get('Deadline') or 0)
+                # Nomad's deadline: > 0 a duration, 0 none, < 0 force now.
+                until = now + deadline / 1e9 if deadline > 0 else now if deadline < 0 else None
+                node['Drain'] = True
+                node['DrainStrategy'] = {'Deadline': deadline,
+                                         'ForceDeadline': rfc3339(until) if until else ZERO_TIME,
+                                         'IgnoreSystemJobs': bool(spec.get('IgnoreSystemJobs')),
+                                         'StartedAt': rfc3339(now)}
+                node['SchedulingEligibility'] = 'ineligible'
+                node['LastDrain'] = {'AccessorID': '', 'Meta': meta, 'StartedAt': rfc3339(now, nanos=False),
+                                     'Status': 'draining', 'UpdatedAt': rfc3339(now, nanos=False)}
+                node['Events'] = (node.get('Events') or []) + [self._node_event(
+                    'Node drain strategy set', 'Drain', idx)]
+                node['_drain_until'] = until
+                self._migrate_from(node, spec)
+            else:
+                if node.get('Drain'):
+                    node['Drain'] = False
+                    node['DrainStrategy'] = None
+                    if node.get('LastDrain'):
+                        node['LastDrain']['Status'] = 'canceled'
+                        node['LastDrain']['UpdatedAt'] = rfc3339(now, nanos=False)
+                    node['Events'] = (node.get('Events') or []) + [self._node_event(
+                        'Node drain disabled', 'Drain', idx)]
+                if mark_eligible:
+                    node['SchedulingEligibility'] = 'eligible'
+                    evals = self._node_evals(node)
+            self.wait_commit(self.state['index'])
+            return {'EvalCreateIndex': evals[-1]['CreateIndex'] if evals else 0,
+                    'EvalIDs': [e['ID'] for e in evals] or None, 'Index': idx, 'NodeModifyIndex': idx}
+
+    def _migrate_from(self, node, spec):
+        keys = set()
+        for a in self.state['allocs'].values():
+            if a['NodeID'] != node['ID'] or alloc_terminal(a):
+                continue
+            if a['Job']['Type'] == 'system':
+                # Kept: Nomad stops system allocations last (unless told to
+                # ignore them); the double does not stop them at all.
+                continue
+            self._stop_alloc(a, 'alloc is being migrated')
+            a['DesiredTransition'] = dict(a.get('DesiredTransition') or {}, Migrate=True)
+            a['_drained'] = True
+            keys.add(owner_key(a))
+        for key in sorted(keys):
+            job = self.state['jobs'].get(key)
+            if job and not job['Stop']:
+                self._create_eval(job, 'node-drain', node_id=node['ID'])
+
+    def _watch_drains(self):
+        now = time.time()
+        for node in self.state['nodes'].values():
+            if not node.get('Drain'):
+                continue
+            left = [a for a in self.state['allocs'].values() if a['NodeID'] == node['ID'] and a.get('_drained')
+                    and a['ClientStatus'] not in TERMINAL_CLIENT]
+            until = node.get('_drain_until')
+            if left and node['Status'] != 'down' and not (until and now >= until):
+                continue
+            idx = self.bump('nodes')
+            node['Drain'] = False
+            node['DrainStrategy'] = None
+            node['ModifyIndex'] = idx
+            if node.get('LastDrain'):
+                node['LastDrain']['Status'] = 'complete'
+                node['LastDrain']['UpdatedAt'] = rfc3339(now, nanos=False)
+            node['Events'] = (node.get('Events') or []) + [self._node_event('Node drain complete', 'Drain', idx)]
 
     def heartbeat_ttl(self):
         return self.min_ttl + random.uniform(0, self.min_ttl)
@@ -471,8 +657,8 @@ class Server(object):
         del self.state['nodes'][nid]
         self.heartbeats.pop(nid, None)
         evals = []
-        for job_id in sorted(set(a['JobID'] for a in self.state['allocs'].values() if a['NodeID'] == nid)):
-            job = self.state['jobs'].get(job_id)
+        for key in sorted(set(owner_key(a) for a in self.state['allocs'].values() if a['NodeID'] == nid)):
+            job = self.state['jobs'].get(key)
             if job:
                 evals.append(self._create_eval(job, 'node-update', node_id=nid)['ID'])
         return idx, evals
@@ -491,6 +677,7 @@ class Server(object):
                     if now - last > self.min_ttl * 2 + self.grace:
                         self._node_down(node)
                 self._watch_deployments()
+                self._watch_drains()
 
     def _node_down(self, node):
         idx = self.bump('nodes')
@@ -507,9 +694,9 @@ class Server(object):
                 a['DesiredDescription'] = 'alloc is lost since its node is down'
                 a['ClientStatus'] = 'lost'
                 a['ModifyIndex'] = aidx
-                jobs_hit.add(a['JobID'])
-        for job_id in sorted(jobs_hit):
-            job = self.state['jobs'].get(job_id)
+                jobs_hit.add(owner_key(a))
+        for key in sorted(jobs_hit):
+            job = self.state['jobs'].get(key)
             if job and not job['Stop']:
                 self._create_eval(job, 'node-update', node_id=node['ID'])
 
@@ -527,7 +714,7 @@ class Server(object):
         if errs:
             raise APIError(500, jobsmod.multierror(errs), rpc=True)
         with self.lock:
-            existing = copy.deepcopy(self.state['jobs'].get(job['ID']))
+            existing = copy.deepcopy(self.state['jobs'].get(job_key(job)))
         if enforce:
             if existing is not None:
                 if modify_index == 0:
@@ -537,6 +724,9 @@ class Server(object):
                                    'index: %d' % (modify_index, existing['JobModifyIndex']), rpc=True)
             elif modify_index != 0:
                 raise APIError(500, 'Enforcing job modify index %d: job does not exist' % modify_index, rpc=True)
+        if job['Namespace'] not in self.state['namespaces']:
+            raise APIError(500, 'job %s is in nonexistent namespace %s' % (json.dumps(job['ID']),
+                                                                         json.dumps(job['Namespace'])), rpc=True)
         if existing is None or jobsmod.spec(existing) != jobsmod.spec(job):
             job['SubmitTime'] = now_ns()
             jmi = self.raft_apply(lambda: self._apply_job_register(job))
@@ -545,12 +735,13 @@ class Server(object):
             jmi = existing['JobModifyIndex']
         if job.get('Periodic') and job['Periodic'].get('Enabled') or job.get('ParameterizedJob'):
             return {'EvalCreateIndex': 0, 'EvalID': '', 'Index': 0, 'JobModifyIndex': jmi,
-                    'KnownLeader': False, 'LastContact': 0, 'Warnings': ''}, 0
+                    'KnownLeader': False, 'LastContact': 0, 'Warnings': jobsmod.warnings(job)}, 0
         ev = self.raft_apply(lambda: self._create_eval(dict(job, JobModifyIndex=jmi), 'job-register'))
         with self.cond:
             self.wait_commit(ev['CreateIndex'])
         return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
-                'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0, 'Warnings': ''}, ev['CreateIndex']
+                'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0, 'Warnings': jobsmod.warnings(job)}, \
+            ev['CreateIndex']
 
     def raft_apply(self, apply):
         """Run ``apply`` (a write) under the lock once a raft apply's time has passed.
@@ -567,10 +758,10 @@ class Server(object):
     def _apply_job_register(self, job):
         """The FSM's JobRegister: store ``job`` as the next version, whatever is stored now."""
         idx = self.bump('jobs', 'job_summary')
-        self._store_job(job, self.state['jobs'].get(job['ID']), idx)
+        self._store_job(job, self.state['jobs'].get(job_key(job)), idx)
         if job.get('Periodic') and job['Periodic'].get('Enabled') or job.get('ParameterizedJob'):
             self.state['tables']['periodic_launch'] = idx
-            self._update_job_status(job['ID'])
+            self._update_job_status(job_key(job))
         return idx
 
     def _upsert_job(self, job, cur, idx):
@@ -591,46 +782,51 @@ class Server(object):
             job['CreateIndex'] = idx
             job['Version'] = 0
         job['Status'] = 'pending'
-        self.state['jobs'][job['ID']] = job
-        self.state['versions'].setdefault(job['ID'], []).insert(0, copy.deepcopy(job))
-        del self.state['versions'][job['ID']][6:]
-        self.state['summary_index'].setdefault(job['ID'], [job['CreateIndex'], idx])[1] = idx
+        key = job_key(job)
+        self.state['jobs'][key] = job
+        self.state['versions'].setdefault(key, []).insert(0, copy.deepcopy(job))
+        del self.state['versions'][key][6:]
+        self.state['summary_index'].setdefault(key, [job['CreateIndex'], idx])[1] = idx
 
-    def deregister_job(self, job_id, purge):
+    def deregister_job(self, job_id, purge, namespace='default'):
+        key = jkey(namespace, job_id)
         with self.cond:
-            cur = self.state['jobs'].get(job_id)
+            cur = self.state['jobs'].get(key)
             idx = self.bump('jobs', 'job_summary')
             for ev in self.state['evals'].values():
                 # A stopped job needs no more capacity.
-                if ev['JobID'] == job_id and ev['Status'] == 'blocked':
+                if owner_key(ev) == key and ev['Status'] == 'blocked':
                     ev['Status'] = 'cancelled'
                     ev['StatusDescription'] = 'evaluation cancelled: job deregistered'
                     ev['ModifyIndex'] = idx
                     self.state['tables']['evals'] = idx
             if cur is None:
                 ev = self._create_eval({'ID': job_id, 'Priority': 50, 'Type': 'service', 'JobModifyIndex': idx,
-                                        'Namespace': 'default'}, 'job-deregister')
+                                        'Namespace': namespace}, 'job-deregister')
                 jmi = idx
             else:
                 if purge:
-                    del self.state['jobs'][job_id]
-                    self.state['versions'].pop(job_id, None)
-                    self.state['summary_index'].pop(job_id, None)
+                    del self.state['jobs'][key]
+                    self.state['versions'].pop(key, None)
+                    self.state['summary_index'].pop(key, None)
                     jmi = idx
                     ev = self._create_eval(dict(cur, JobModifyIndex=idx), 'job-deregister')
                 else:
                     stopped = copy.deepcopy(cur)
                     stopped['Stop'] = True
                     self._upsert_job(stopped, cur, idx)
-                    jmi = self.state['jobs'][job_id]['JobModifyIndex']
-                    ev = self._create_eval(self.state['jobs'][job_id], 'job-deregister')
+                    jmi = self.state['jobs'][key]['JobModifyIndex']
+                    ev = self._create_eval(self.state['jobs'][key], 'job-deregister')
             self.wait_commit(ev['CreateIndex'])
-            return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
-                    'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0}, ev['CreateIndex']
+            out = {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
+                   'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0}
+            if IS_1X:
+                out.update({'VolumeEvalID': '', 'VolumeEvalIndex': 0})
+            return out, ev['CreateIndex']
 
-    def periodic_force(self, job_id):
+    def periodic_force(self, job_id, namespace='default'):
         with self.cond:
-            parent = self.state['jobs'].get(job_id)
+            parent = self.state['jobs'].get(jkey(namespace, job_id))
             if not parent:
                 raise APIError(404, 'job not found')
             if not (parent.get('Periodic') or {}).get('Enabled'):
@@ -641,7 +837,7 @@ class Server(object):
             child['Periodic'] = None
             idx = self.bump('jobs', 'job_summary', 'periodic_launch')
             self._upsert_job(child, None, idx)
-            ev = self._create_eval(self.state['jobs'][child['ID']], 'periodic-job')
+            ev = self._create_eval(self.state['jobs'][job_key(child)], 'periodic-job')
             return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex']}, \
                 ev['CreateIndex']
 
@@ -650,23 +846,26 @@ class Server(object):
         idx = self.bump('evals')
         ev = template('eval')
         ev.update({'ID': new_id(), 'JobID': job['ID'], 'JobModifyIndex': job.get('JobModifyIndex') or 0,
-                   'Namespace': 'default', 'Priority': job.get('Priority') or 50, 'Type': job.get('Type') or 'service',
+                   'Namespace': job.get('Namespace') or 'default', 'Priority': job.get('Priority') or 50,
+                   'Type': job.get('Type') or 'service',
                    'TriggeredBy': trigger, 'Status': status, 'StatusDescription': desc, 'CreateIndex': idx,
                    'ModifyIndex': idx, 'SnapshotIndex': 0, 'QueuedAllocations': None, 'FailedTGAllocs': None,
                    'BlockedEval': '', 'NextEval': '', 'PreviousEval': previous, 'NodeID': node_id,
                    'NodeModifyIndex': 0, 'DeploymentID': '', 'ClassEligibility': None,
                    'EscapedComputedClass': False, 'AnnotatePlan': False, 'LeaderACL': '', 'Wait': 0,
                    'WaitUntil': ZERO_TIME, 'QuotaLimitReached': ''})
+        if IS_1X:
+            ev['CreateTime'] = ev['ModifyTime'] = now_ns()
         ev['_created'] = time.monotonic()
         self.state['evals'][ev['ID']] = ev
-        self._touch_summary(job['ID'], idx)
+        self._touch_summary(owner_key(ev), idx)
         return ev
 
-    def _touch_summary(self, job_id, idx):
-        if job_id in self.state['summary_index']:
-            self.state['summary_index'][job_id][1] = idx
+    def _touch_summary(self, key, idx):
+        if key in self.state['summary_index']:
+            self.state['summary_index'][key][1] = idx
             self.state['tables']['job_summary'] = idx
-        self._update_job_status(job_id)
+        self._update_job_status(key)
 
     def _unblock_evals(self):
         for ev in list(self.state['evals'].values()):
@@ -698,28 +897,42 @@ class Server(object):
                         ev['ModifyIndex'] = idx
 
     def _process_eval(self, ev):
-        job = self.state['jobs'].get(ev['JobID'])
+        key = owner_key(ev)
+        job = self.state['jobs'].get(key)
         snap = self.state['index']
-        result = self.reconcile(job, ev['JobID'], commit=True, eval_id=ev['ID'])
+        result = self.reconcile(job, key, commit=True, eval_id=ev['ID'])
         idx = self.bump('evals')
         ev['SnapshotIndex'] = snap
         ev['Status'] = 'complete'
         ev['ModifyIndex'] = idx
+        if IS_1X:
+            ev['ModifyTime'] = now_ns()
         ev['QueuedAllocations'] = result['queued'] if job else None
         ev['FailedTGAllocs'] = result['failed'] or None
         ev['DeploymentID'] = result.get('deployment_id') or ''
+        if IS_1X and not ev['DeploymentID'] and job is not None:
+            # 1.1.0 ties an eval to the job's latest deployment even when it
+            # places nothing (api/131, cli/39: the stop's eval is "within deployment").
+            mine = [d for d in self.state['deployments'].values()
+                    if owner_key(d) == key and d['JobCreateIndex'] == job['CreateIndex']]
+            if mine:
+                ev['DeploymentID'] = max(mine, key=lambda d: d['CreateIndex'])['ID']
         if result['failed']:
             blocked = self._create_eval(job, 'queued-allocs', status='blocked', previous=ev['ID'],
                                         desc='created to place remaining allocations')
+            if IS_1X:
+                # 1.1.0's blocked eval carries the failures it waits on (api/082).
+                blocked['FailedTGAllocs'] = copy.deepcopy(result['failed'])
+                blocked['SnapshotIndex'] = snap
             blocked['ClassEligibility'] = dict((n.get('ComputedClass', 'v1:0'), False)
                                                for n in self.state['nodes'].values())
             ev['BlockedEval'] = blocked['ID']
             # Older blocked evals of the same job are superseded.
             for other in self.state['evals'].values():
-                if other['JobID'] == ev['JobID'] and other['Status'] == 'blocked' and other is not blocked:
+                if owner_key(other) == key and other['Status'] == 'blocked' and other is not blocked:
                     other['Status'] = 'cancelled'
                     other['ModifyIndex'] = idx
-        self._touch_summary(ev['JobID'], idx)
+        self._touch_summary(key, idx)
 
     # ------------------------------------------------------------------ scheduling
     def ready_nodes(self):
@@ -727,7 +940,7 @@ class Server(object):
                 if n['Status'] == 'ready' and n.get('SchedulingEligibility', 'eligible') == 'eligible'
                 and not n.get('Drain')]
 
-    def reconcile(self, job, job_id, commit, eval_id='', plan_job=None):
+    def reconcile(self, job, key, commit, eval_id='', plan_job=None):
         """Compare the wanted job with its allocations; place/stop/update.
 
         With ``commit=False`` nothing changes and the counts serve the plan
@@ -735,7 +948,7 @@ class Server(object):
         'queued': {tg: n}, 'created': [...], 'modified': [...]}.
         """
         want = plan_job if plan_job is not None else job
-        allocs = [a for a in self.state['allocs'].values() if a['JobID'] == job_id]
+        allocs = [a for a in self.state['allocs'].values() if owner_key(a) == key]
         live = [a for a in allocs if not alloc_terminal(a)]
         res = {'updates': {}, 'failed': {}, 'queued': {}, 'created': [], 'modified': [], 'stopped': []}
         if want is None or want.get('Stop'):
@@ -757,6 +970,8 @@ class Server(object):
                     and want['Type'] == 'batch']
             counts = self._counts()
             keep = []
+            modified_before = len(res['modified'])
+            had_running = any(a['JobVersion'] == want['Version'] for a in mine)
             for a in mine:
                 if len(keep) >= tg['Count']:
                     counts['Stop'] += 1
@@ -776,6 +991,18 @@ class Server(object):
             counts['Place'] = missing
             res['updates'][name] = counts
             used_names = set(a['Name'] for a in keep) | set(a['Name'] for a in done)
+            # 1.1.0 links a migrated allocation with its replacement (api/166-167).
+            migrated = [a for a in allocs if IS_1X and a['TaskGroup'] == name and not a.get('NextAllocation')
+                        and (a.get('DesiredTransition') or {}).get('Migrate')]
+            updated = res['modified'][modified_before:]
+            if IS_1X and commit and (counts_place or updated) and want['Type'] == 'service' and tg.get('Update'):
+                deployment = self._deployment_1x(want, key, deployment, had_running,
+                                                 bool(updated or counts['DestructiveUpdate']))
+                if deployment is not None:
+                    dtg = deployment['TaskGroups'].setdefault(name, self._deployment_tg(tg))
+                    for aid in updated:
+                        self.state['allocs'][aid]['DeploymentID'] = deployment['ID']
+                        dtg['PlacedAllocs'] += 1
             placed = 0
             failed_metric = None
             for _i in range(counts_place):
@@ -785,10 +1012,14 @@ class Server(object):
                     break
                 placed += 1
                 if commit:
-                    if deployment is None and want['Type'] == 'service' and tg.get('Update'):
+                    if deployment is None and want['Type'] == 'service' and tg.get('Update') and not IS_1X:
                         deployment = self._deployment_for(want)
                     a = self._new_alloc(want, tg, node, eval_id, used_names, metric, deployment)
                     res['created'].append(a['ID'])
+                    if migrated:
+                        prev = migrated.pop(0)
+                        prev['NextAllocation'] = a['ID']
+                        a['PreviousAllocation'] = prev['ID']
             unplaced = counts_place - placed
             if unplaced:
                 failed_metric['CoalescedFailures'] = unplaced - 1
@@ -922,7 +1153,7 @@ class Server(object):
 
         def load(n):
             same = len([a for a in self.state['allocs'].values()
-                        if a['NodeID'] == n['ID'] and a['JobID'] == job['ID'] and not alloc_terminal(a)])
+                        if a['NodeID'] == n['ID'] and owner_key(a) == job_key(job) and not alloc_terminal(a)])
             total = len([a for a in self.state['allocs'].values()
                          if a['NodeID'] == n['ID'] and not alloc_terminal(a)])
             return (same, total, random.random())
@@ -950,7 +1181,7 @@ class Server(object):
         op = c.get('Operand') or '='
         if op in ('distinct_hosts', 'distinct_property'):
             if op == 'distinct_hosts':
-                return not any(a['NodeID'] == node['ID'] and a['JobID'] == job['ID'] and not alloc_terminal(a)
+                return not any(a['NodeID'] == node['ID'] and owner_key(a) == job_key(job) and not alloc_terminal(a)
                                for a in self.state['allocs'].values())
             return True
         lv = self._resolve(node, c.get('LTarget'))
@@ -990,16 +1221,40 @@ class Server(object):
                 for net in tr.get('Networks') or []:
                     for p in (net.get('DynamicPorts') or []) + (net.get('ReservedPorts') or []):
                         used.add(p['Value'])
+            for p in ((a.get('AllocatedResources') or {}).get('Shared') or {}).get('Ports') or []:
+                used.add(p['Value'])
         return used
 
     def _ports_fit(self, node, tg):
         used = self._used_ports(node['ID'])
-        for t in tg['Tasks']:
-            for net in (t.get('Resources') or {}).get('Networks') or []:
-                for p in net.get('ReservedPorts') or []:
-                    if p['Value'] in used:
-                        return False
+        nets = [net for t in tg['Tasks'] for net in (t.get('Resources') or {}).get('Networks') or []]
+        if IS_1X:
+            nets += tg.get('Networks') or []
+        for net in nets:
+            for p in net.get('ReservedPorts') or []:
+                if p['Value'] in used:
+                    return False
         return True
+
+    @staticmethod
+    def _place_network(net, device, ip, used):
+        """The job's network as allocated on a node: dynamic ports get free host ports."""
+        net = copy.deepcopy(net)
+        net['Device'] = device
+        net['IP'] = ip
+        net['CIDR'] = ''
+        dyn = []
+        for p in net.get('DynamicPorts') or []:
+            v = random.randint(20000, 32000)
+            while v in used:
+                v = random.randint(20000, 32000)
+            used.add(v)
+            # 1.x ports keep To and HostNetwork; 0.9.1's have only Label and Value.
+            dyn.append(dict(p, Value=v) if IS_1X else {'Label': p['Label'], 'Value': v})
+        net['DynamicPorts'] = dyn or None
+        for p in net.get('ReservedPorts') or []:
+            used.add(p['Value'])
+        return net
 
     def _new_alloc(self, job, tg, node, eval_id, used_names, metric, deployment):
         idx = self.bump('allocs')
@@ -1014,33 +1269,25 @@ class Server(object):
         alloc_tasks = {}
         for t in tg['Tasks']:
             res = copy.deepcopy(t.get('Resources') or {})
-            nets = []
-            for net in res.get('Networks') or []:
-                net = copy.deepcopy(net)
-                net['Device'] = net_node.get('Device', '')
-                net['IP'] = net_node.get('IP', '')
-                net['CIDR'] = ''
-                dyn = []
-                for p in net.get('DynamicPorts') or []:
-                    v = random.randint(20000, 32000)
-                    while v in used:
-                        v = random.randint(20000, 32000)
-                    used.add(v)
-                    dyn.append({'Label': p['Label'], 'Value': v})
-                net['DynamicPorts'] = dyn or None
-                for p in net.get('ReservedPorts') or []:
-                    used.add(p['Value'])
-                nets.append(net)
+            nets = [self._place_network(net, net_node.get('Device', ''), net_node.get('IP', ''), used)
+                    for net in res.get('Networks') or []]
             res['Networks'] = nets or None
             task_res[t['Name']] = res
-            alloc_tasks[t['Name']] = {'Cpu': {'CpuShares': res.get('CPU') or 0}, 'Devices': None,
-                                      'Memory': {'MemoryMB': res.get('MemoryMB') or 0},
-                                      'Networks': copy.deepcopy(res['Networks'])}
+            if IS_1X:
+                alloc_tasks[t['Name']] = {'Cpu': {'CpuShares': res.get('CPU') or 0, 'ReservedCores': None},
+                                          'Devices': None,
+                                          'Memory': {'MemoryMB': res.get('MemoryMB') or 0,
+                                                     'MemoryMaxMB': res.get('MemoryMaxMB') or 0},
+                                          'Networks': copy.deepcopy(res['Networks'])}
+            else:
+                alloc_tasks[t['Name']] = {'Cpu': {'CpuShares': res.get('CPU') or 0}, 'Devices': None,
+                                          'Memory': {'MemoryMB': res.get('MemoryMB') or 0},
+                                          'Networks': copy.deepcopy(res['Networks'])}
         disk = (tg.get('EphemeralDisk') or {}).get('SizeMB', 300)
         all_nets = [n for r in task_res.values() for n in (r.get('Networks') or [])]
         a = template('alloc')
         a.update({
-            'ID': new_id(), 'EvalID': eval_id, 'Name': name, 'Namespace': 'default', 'NodeID': node['ID'],
+            'ID': new_id(), 'EvalID': eval_id, 'Name': name, 'Namespace': job['Namespace'], 'NodeID': node['ID'],
             'JobID': job['ID'], 'Job': copy.deepcopy(job), 'TaskGroup': tg['Name'], 'JobVersion': job['Version'],
             'Resources': {'CPU': sum(r.get('CPU') or 0 for r in task_res.values()), 'Devices': None,
                           'DiskMB': disk, 'IOPS': 0,
@@ -1058,32 +1305,78 @@ class Server(object):
             'PreemptedAllocations': None, 'PreemptedByAllocation': '',
             'CreateIndex': idx, 'ModifyIndex': idx, 'AllocModifyIndex': idx, 'CreateTime': now_ns(),
             'ModifyTime': now_ns()})
+        if IS_1X:
+            self._resources_1x(a, tg, task_res, net_node, used)
+            a['NodeName'] = node['Name']
         self.state['allocs'][a['ID']] = a
         if deployment is not None:
             dtg = deployment['TaskGroups'].setdefault(tg['Name'], self._deployment_tg(tg))
             dtg['PlacedAllocs'] += 1
         return a
 
+    def _resources_1x(self, a, tg, task_res, net_node, used):
+        """Where 1.1.0 puts resources (api/053): group networks are shared by the
+        allocation, and their ports are listed once more in Shared.Ports."""
+        group_nets = [self._place_network(net, '', net_node.get('IP', ''), used) for net in tg.get('Networks') or []]
+        ports = []
+        for net in group_nets:
+            for p in (net.get('ReservedPorts') or []) + (net.get('DynamicPorts') or []):
+                ports.append({'HostIP': net['IP'], 'Label': p['Label'], 'To': p.get('To') or 0, 'Value': p['Value']})
+        for res in task_res.values():
+            res.setdefault('Cores', 0)
+            res.setdefault('MemoryMaxMB', 0)
+        res = a['Resources']
+        res['Cores'] = 0
+        res['MemoryMaxMB'] = sum(r.get('MemoryMaxMB') or r.get('MemoryMB') or 0 for r in task_res.values())
+        res['Networks'] = (res['Networks'] or []) + copy.deepcopy(group_nets) or None
+        a['SharedResources'].update({'Cores': 0, 'MemoryMaxMB': 0, 'Networks': copy.deepcopy(group_nets) or None})
+        shared = a['AllocatedResources']['Shared']
+        shared['Networks'] = group_nets or None
+        shared['Ports'] = ports or None
+        a['AllocatedResources']['TaskLifecycles'] = dict((t['Name'], t.get('Lifecycle')) for t in tg['Tasks'])
+
     # ------------------------------------------------------------------ deployments
     def _deployment_tg(self, tg):
         upd = tg.get('Update') or {}
-        return {'AutoRevert': bool(upd.get('AutoRevert')), 'DesiredCanaries': 0, 'DesiredTotal': tg['Count'],
-                'HealthyAllocs': 0, 'PlacedAllocs': 0, 'PlacedCanaries': None,
-                'ProgressDeadline': upd.get('ProgressDeadline') or 0, 'Promoted': False,
-                'RequireProgressBy': rfc3339(time.time() + (upd.get('ProgressDeadline') or 0) / 1e9),
-                'UnhealthyAllocs': 0}
+        out = {'AutoRevert': bool(upd.get('AutoRevert')), 'DesiredCanaries': 0, 'DesiredTotal': tg['Count'],
+               'HealthyAllocs': 0, 'PlacedAllocs': 0, 'PlacedCanaries': None,
+               'ProgressDeadline': upd.get('ProgressDeadline') or 0, 'Promoted': False,
+               'RequireProgressBy': rfc3339(time.time() + (upd.get('ProgressDeadline') or 0) / 1e9),
+               'UnhealthyAllocs': 0}
+        if IS_1X:
+            out['AutoPromote'] = bool(upd.get('AutoPromote'))
+        return out
+
+    def _deployment_1x(self, job, key, current, had_running, updating):
+        """1.1.0's reconciler: the deployment of this job version if it still
+        runs; a new one only when there is none for this version yet and the
+        allocations are new or updated, so a job that places nothing still
+        gets one (api/081) and allocations updated in place join it (api/089),
+        while replacing lost or drained allocations makes none."""
+        if current is not None:
+            return current
+        # A deployment of an earlier job of the same ID (purged since) does not count.
+        same = [d for d in self.state['deployments'].values()
+                if owner_key(d) == key and d['JobVersion'] == job['Version']
+                and d['JobCreateIndex'] == job['CreateIndex']]
+        if same:
+            latest = max(same, key=lambda d: d['CreateIndex'])
+            return latest if latest['Status'] == 'running' else None
+        if had_running and not updating:
+            return None
+        return self._deployment_for(job)
 
     def _deployment_for(self, job):
         for d in self.state['deployments'].values():
-            if d['JobID'] == job['ID'] and d['JobVersion'] == job['Version'] and d['Status'] == 'running':
+            if owner_key(d) == job_key(job) and d['JobVersion'] == job['Version'] and d['Status'] == 'running':
                 return d
         for d in self.state['deployments'].values():
-            if d['JobID'] == job['ID'] and d['Status'] == 'running':
+            if owner_key(d) == job_key(job) and d['Status'] == 'running':
                 d['Status'] = 'cancelled'
                 d['StatusDescription'] = 'Cancelled due to newer version of job'
         idx = self.bump('deployment')
         d = template('deployment')
-        d.update({'ID': new_id(), 'JobID': job['ID'], 'JobVersion': job['Version'], 'Namespace': 'default',
+        d.update({'ID': new_id(), 'JobID': job['ID'], 'JobVersion': job['Version'], 'Namespace': job['Namespace'],
                   'JobCreateIndex': job['CreateIndex'], 'JobModifyIndex': job['JobModifyIndex'],
                   'JobSpecModifyIndex': job['JobModifyIndex'], 'CreateIndex': idx, 'ModifyIndex': idx,
                   'Status': 'running', 'StatusDescription': 'Deployment is running', 'TaskGroups': {}})
@@ -1114,7 +1407,7 @@ class Server(object):
                 d['ModifyIndex'] = idx
                 if status:
                     d['Status'], d['StatusDescription'] = status
-                    job = self.state['jobs'].get(d['JobID'])
+                    job = self.state['jobs'].get(owner_key(d))
                     if status[0] == 'successful' and job and job['Version'] == d['JobVersion']:
                         jidx = self.bump('jobs')
                         job['Stable'] = True
@@ -1138,9 +1431,9 @@ class Server(object):
                     a['DeploymentStatus'] = ds
                 a['ModifyIndex'] = idx
                 a['ModifyTime'] = now_ns()
-                touched.add(a['JobID'])
-            for job_id in touched:
-                self._touch_summary(job_id, self.state['index'])
+                touched.add(owner_key(a))
+            for key in touched:
+                self._touch_summary(key, self.state['index'])
 
     def client_allocs(self, node_id, secret, index, wait):
         def compute():
@@ -1153,8 +1446,8 @@ class Server(object):
         return self.wait_for(index, wait, compute)
 
     # ------------------------------------------------------------------ derived views
-    def _update_job_status(self, job_id):
-        job = self.state['jobs'].get(job_id)
+    def _update_job_status(self, key):
+        job = self.state['jobs'].get(key)
         if not job:
             return
         status = self.job_status(job)
@@ -1166,40 +1459,42 @@ class Server(object):
     def job_status(self, job):
         if (job.get('Periodic') or {}).get('Enabled') or job.get('ParameterizedJob'):
             return 'dead' if job['Stop'] else 'running'
-        allocs = [a for a in self.state['allocs'].values() if a['JobID'] == job['ID']]
+        key = job_key(job)
+        allocs = [a for a in self.state['allocs'].values() if owner_key(a) == key]
         if any(not alloc_terminal(a) for a in allocs):
             return 'running'
-        evals = [e for e in self.state['evals'].values() if e['JobID'] == job['ID']]
+        evals = [e for e in self.state['evals'].values() if owner_key(e) == key]
         if any(e['Status'] in ('pending', 'blocked') for e in evals):
             return 'pending'
         if allocs or evals:
             return 'dead'
         return 'pending'
 
-    def summary(self, job_id):
-        job = self.state['jobs'].get(job_id)
+    def summary(self, key):
+        job = self.state['jobs'].get(key)
         if not job:
             return None
+        job_id = job['ID']
         s = template('summary')
         s['JobID'] = job_id
-        s['Namespace'] = 'default'
-        ci, mi = self.state['summary_index'].get(job_id, [job['CreateIndex'], job['ModifyIndex']])
+        s['Namespace'] = job['Namespace']
+        ci, mi = self.state['summary_index'].get(key, [job['CreateIndex'], job['ModifyIndex']])
         s['CreateIndex'], s['ModifyIndex'] = ci, mi
         children = {'Dead': 0, 'Pending': 0, 'Running': 0}
         for j in self.state['jobs'].values():
-            if j.get('ParentID') == job_id:
+            if j.get('ParentID') == job_id and j['Namespace'] == job['Namespace']:
                 st = j['Status'] if j['Status'] in ('dead', 'pending', 'running') else 'pending'
                 children[st.capitalize()] += 1
         s['Children'] = children
         evals = sorted((e for e in self.state['evals'].values()
-                        if e['JobID'] == job_id and e['Status'] == 'complete'), key=lambda e: e['ModifyIndex'])
+                        if owner_key(e) == key and e['Status'] == 'complete'), key=lambda e: e['ModifyIndex'])
         queued = (evals[-1]['QueuedAllocations'] or {}) if evals else {}
         summ = {}
         for tg in job['TaskGroups']:
             c = {'Complete': 0, 'Failed': 0, 'Lost': 0, 'Queued': queued.get(tg['Name'], 0), 'Running': 0,
                  'Starting': 0}
             for a in self.state['allocs'].values():
-                if a['JobID'] != job_id or a['TaskGroup'] != tg['Name']:
+                if owner_key(a) != key or a['TaskGroup'] != tg['Name']:
                     continue
                 cs = a['ClientStatus']
                 key = {'pending': 'Starting', 'running': 'Running', 'failed': 'Failed', 'complete': 'Complete',
@@ -1219,7 +1514,9 @@ class Server(object):
                    'Status': job['Status'], 'StatusDescription': job.get('StatusDescription') or '',
                    'CreateIndex': job['CreateIndex'], 'ModifyIndex': job['ModifyIndex'],
                    'JobModifyIndex': job['JobModifyIndex'], 'SubmitTime': job['SubmitTime'],
-                   'JobSummary': self.summary(job['ID'])})
+                   'JobSummary': self.summary(job_key(job))})
+        if 'Namespace' in st:
+            st['Namespace'] = job['Namespace']
         return st
 
 
@@ -1229,13 +1526,34 @@ def alloc_stub(a):
         if k in a:
             st[k] = copy.deepcopy(a[k])
     st['JobType'] = a['Job']['Type']
+    if 'NodeName' in st and 'NodeName' not in a:
+        # Placed before the agent had the 1.1.0 personality: no recorded name may show through.
+        st['NodeName'] = ''
     return st
 
 
+def _empty(v):
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, (int, float)):
+        return v == 0
+    if isinstance(v, dict):
+        return all(x is None for x in v.values())
+    return v is None or v == '' or v == [] or v == ZERO_TIME
+
+
+def _omit_empty(obj):
+    """1.1.0 leaves out the fields of evaluations and allocations that hold
+    their zero value (api/042-043, 053)."""
+    return dict((k, v) for k, v in obj.items() if not _empty(v))
+
+
 def alloc_public(a):
-    # The full allocation of 0.9.1 has no JobVersion (only the stub has).
-    return dict((k, v) for k, v in a.items() if k != 'JobVersion')
+    # The full allocation has no JobVersion (only the stub has).
+    out = dict((k, v) for k, v in a.items() if k != 'JobVersion' and not k.startswith('_'))
+    return _omit_empty(out) if IS_1X else out
 
 
 def eval_public(ev):
-    return dict((k, v) for k, v in ev.items() if not k.startswith('_'))
+    out = dict((k, v) for k, v in ev.items() if not k.startswith('_'))
+    return _omit_empty(out) if IS_1X else out

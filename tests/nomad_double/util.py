@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pkgutil
+import re
 import socket
 import ssl
 import struct
@@ -29,10 +30,30 @@ def _build_info():
     return json.loads(data.decode('utf-8')) if data else {}
 
 
+# Revisions of the releases the double mimics, so `nomad version` reads as the real one.
+KNOWN_REVISIONS = {'0.9.1': '23c4597dbb6d1d46e020301b0f63db5cff80d3f0',
+                   '1.1.0': 'f99f1e27bb66bee36a1f3cdf00335e81e93ffff2'}
+
 _INFO = _build_info()
-# The behaviour is always 0.9.1's; only the reported version may differ.
-VERSION = _INFO.get('version') or '0.9.1'
-REVISION = _INFO.get('revision') or '23c4597dbb6d1d46e020301b0f63db5cff80d3f0'
+# NOMAD_DOUBLE_VERSION lets tests pick the personality of the source (or of
+# any built file) without a build; otherwise the built-in version decides.
+_ENV_VERSION = os.environ.get('NOMAD_DOUBLE_VERSION', '').strip()
+VERSION = _ENV_VERSION or _INFO.get('version') or '0.9.1'
+REVISION = (None if _ENV_VERSION else _INFO.get('revision')) or KNOWN_REVISIONS.get(VERSION, '0' * 40)
+
+
+def personality(version):
+    """'1.1.0' for any release from 1.0 on, else '0.9.1' (also for what does not parse)."""
+    m = re.match(r'^v?(\d+)\.(\d+)', version or '')
+    if m and (int(m.group(1)), int(m.group(2))) >= (1, 0):
+        return '1.1.0'
+    return '0.9.1'
+
+
+# The one place that decides which Nomad the double behaves as; everything
+# that differs between the two asks IS_1X.
+PERSONALITY = personality(VERSION)
+IS_1X = PERSONALITY == '1.1.0'
 ZERO_TIME = '0001-01-01T00:00:00Z'
 
 _templates = None
@@ -40,12 +61,16 @@ _tlock = threading.Lock()
 
 
 def template(name):
-    """A deep copy of a recorded Nomad 0.9.1 object used as a skeleton."""
+    """A deep copy of a recorded object used as a skeleton: from Nomad 1.1.0's
+    recordings in the 1.1.0 personality when there is one, else from 0.9.1's."""
     global _templates
     with _tlock:
         if _templates is None:
-            data = pkgutil.get_data(__package__ or 'nomad_double', 'templates.json')
-            _templates = json.loads(data.decode('utf-8'))
+            _templates = {}
+            files = ['templates.json'] + (['templates-1.1.0.json'] if IS_1X else [])
+            for fn in files:
+                data = pkgutil.get_data(__package__ or 'nomad_double', fn)
+                _templates.update(json.loads(data.decode('utf-8')))
     return copy.deepcopy(_templates[name])
 
 

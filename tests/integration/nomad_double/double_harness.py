@@ -17,12 +17,35 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TESTS = os.path.join(ROOT, 'tests')
 
 
 def shared_dir():
     return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+
+
+def shared_dir_1x():
+    """The recorded Nomad 1.1.0 facts (NOMAD_SHARED_DIR_1X, else ../shared/nomad-1.1.0)."""
+    return os.environ.get('NOMAD_SHARED_DIR_1X') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+
+
+# What makes the double's source (or any built double) behave as Nomad 1.1.0.
+ONE_X_ENV = {'NOMAD_DOUBLE_VERSION': '1.1.0'}
+
+
+def require_1x():
+    """Skip unless what plays Nomad can be 1.x: the double always can; a real
+    binary (NOMAD_TEST_BINARY) only if it is one."""
+    binary = os.environ.get('NOMAD_TEST_BINARY')
+    if not binary:
+        return
+    out = subprocess.run([binary, 'version'], capture_output=True, text=True, check=False).stdout
+    m = re.match(r'Nomad v(\d+)\.', out)
+    if not m or int(m.group(1)) < 1:
+        pytest.skip('NOMAD_TEST_BINARY is not a Nomad 1.x: %s' % out.strip())
 
 
 def free_ports(n):
