@@ -152,17 +152,9 @@ def _wrap(value, kind):
 
 
 def _go_kind(value):
-    if isinstance(value, bool):
-        return 'bool'
-    if isinstance(value, int):
-        return 'int'
-    if isinstance(value, float):
-        return 'float64'
-    if isinstance(value, str):
-        return 'string'
-    if isinstance(value, dict):
-        return 'map'
-    return 'slice'
+    """reflect.Kind's name for what the HCL decoder produces."""
+    name = go_type(value)
+    return 'map' if name.startswith('map') else 'slice' if name.startswith('[]') else name
 
 
 # ---------------------------------------------------------------- the API structs
@@ -1049,6 +1041,11 @@ class _Parser:
 def parse_jobspec(text, filename=None):
     """Parse a Nomad 0.9 HCL job file into the API job (the value under
     ``"Job"`` in ``nomad job run -output``). Raises :class:`JobspecError`."""
+    return _Parser(filename).parse(job_text(text, filename))
+
+
+def job_text(text, filename=None):
+    """A job file's content as text, whichever dialect reads it."""
     if isinstance(text, bytes):
         try:
             text = text.decode('utf-8')
@@ -1056,7 +1053,7 @@ def parse_jobspec(text, filename=None):
             raise JobspecError('job file is not UTF-8: %s' % exc, (), filename)
     if not isinstance(text, str):
         raise JobspecError('job file must be text, got %s' % type(text).__name__, (), filename)
-    return _Parser(filename).parse(text)
+    return text
 
 
 def strip_empty(value):

@@ -34,6 +34,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import (
     _ptr,
     _slice,
     _struct,
+    job_text,
     new_struct,
     parse_duration,
 )
@@ -1221,13 +1222,7 @@ def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None):
     if not hx.HAS_HCL2:
         raise JobspecError('the python "python-hcl2" package (8.1.4 or later 8.x) is required on the controller to '
                            'read HCL2 job files: %s' % hx.HCL2_IMPORT_ERROR, (), filename)
-    if isinstance(text, bytes):
-        try:
-            text = text.decode('utf-8')
-        except UnicodeDecodeError as exc:
-            raise JobspecError('job file is not UTF-8: %s' % exc, (), filename)
-    if not isinstance(text, str):
-        raise JobspecError('job file must be text, got %s' % type(text).__name__, (), filename)
+    text = job_text(text, filename)
     if variables is not None and not isinstance(variables, dict):
         raise JobspecError('variables must be a mapping of variable names to values', (), filename)
     if text.lstrip(' ').startswith('{'):
