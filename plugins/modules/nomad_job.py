@@ -95,7 +95,7 @@ options:
       - How an HCL job file is read. V(hcl1) is Nomad 0.9's job language, read on the managed host by the
         collection's parser of 0.9.1's C(jobspec). V(hcl2) is Nomad 1.x's, with variables and functions, evaluated
         on the controller by the action plugin (it needs python-hcl2 there), like C(nomad job run) of 1.1.0 does.
-      - V(auto) follows the agent's own version (C(/v1/agent/self)): HCL2 from Nomad 1.0 on, HCL1 before.
+      - V(auto) follows the agent's own version, as C(/v1/agent/self) reports it; HCL2 from Nomad 1.0 on, HCL1 before.
       - JSON job files and O(job) are the API form already, whatever the dialect.
     type: str
     choices: [auto, hcl1, hcl2]
