@@ -458,7 +458,7 @@ def _validate_1_1(config, filename, text):
                     parse_duration(value)
                 except ValueError:
                     raise AgentConfigError("%s can't parse time duration %s" % (name, value), filename,
-                                           _line_of(text, key, block=path.split('.')[-1] or None),
+                                           _line_of(text, key, block=path.rsplit('.', maxsplit=1)[-1] or None),
                                            '%s.%s' % (path, key) if path else key)
     for path, valid in SCHEMA_1_1:
         for obj in _blocks_at(config, path):
@@ -467,7 +467,7 @@ def _validate_1_1(config, filename, text):
                 # helper.UnusedKeys names a nested block innermost first.
                 where = '.'.join(reversed(path.split('.'))) + ' ' if path else ''
                 raise AgentConfigError('%sunexpected keys %s' % (where, ', '.join(bad)), filename,
-                                       _line_of(text, bad[0], block=path.split('.')[-1] or None),
+                                       _line_of(text, bad[0], block=path.rsplit('.', maxsplit=1)[-1] or None),
                                        '%s.%s' % (path, bad[0]) if path else bad[0])
     return True
 

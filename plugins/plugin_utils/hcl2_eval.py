@@ -22,6 +22,9 @@ Controller side only: it needs python-hcl2 and lark.
 
 from __future__ import annotations
 
+# Exact type checks on purpose: HCL's bool is not a number, but Python's bool is an int.
+# pylint: disable=unidiomatic-typecheck
+
 import base64
 import bisect
 import csv
@@ -341,15 +344,15 @@ def unify(types):
         ety = unify(inner) if inner else ANY
         return None if ety is None else ('list', ety)
     if kinds <= {'object', 'map'}:
-        if kinds == {'object'} and len(set(tuple(k for k, _ in t[1]) for t in types)) == 1:
-            names = [k for k, _ in first[1]]
+        if kinds == {'object'} and len(set(tuple(k for k, dummy in t[1]) for t in types)) == 1:
+            names = [k for k, dummy in first[1]]
             elems = [unify([dict(t[1])[n] for t in types]) for n in names]
             if None in elems:
                 return None
             return ('object', tuple(zip(names, elems)))
         inner = []
         for t in types:
-            inner.extend([a for _, a in t[1]] if t[0] == 'object' else [t[1]])
+            inner.extend([a for dummy, a in t[1]] if t[0] == 'object' else [t[1]])
         ety = unify(inner) if inner else ANY
         return None if ety is None else ('map', ety)
     return None

@@ -25,6 +25,9 @@ Controller side only (action and filter plugins): it needs python-hcl2.
 
 from __future__ import annotations
 
+# Exact type checks on purpose: HCL's bool is not a number, but Python's bool is an int.
+# pylint: disable=unidiomatic-typecheck
+
 import copy
 import re
 

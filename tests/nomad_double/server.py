@@ -463,8 +463,8 @@ class Server(object):
             raise APIError(500, 'can not delete default namespace', rpc=True)
         with self.cond:
             if any(j['Namespace'] == name and j['Status'] != 'dead' for j in self.state['jobs'].values()):
-                raise APIError(500, jobsmod.multierror(['namespace %s has non-terminal jobs in regions: [%s]'
-                                                         % (json.dumps(name), self.agent.region)]), rpc=True)
+                why = 'namespace %s has non-terminal jobs in regions: [%s]' % (json.dumps(name), self.agent.region)
+                raise APIError(500, jobsmod.multierror([why]), rpc=True)
             idx = self.bump('namespaces')
             self.state['namespaces'].pop(name, None)
             self.wait_commit(idx)
@@ -725,8 +725,8 @@ class Server(object):
             elif modify_index != 0:
                 raise APIError(500, 'Enforcing job modify index %d: job does not exist' % modify_index, rpc=True)
         if job['Namespace'] not in self.state['namespaces']:
-            raise APIError(500, 'job %s is in nonexistent namespace %s' % (json.dumps(job['ID']),
-                                                                         json.dumps(job['Namespace'])), rpc=True)
+            raise APIError(500, 'job %s is in nonexistent namespace %s'
+                           % (json.dumps(job['ID']), json.dumps(job['Namespace'])), rpc=True)
         if existing is None or jobsmod.spec(existing) != jobsmod.spec(job):
             job['SubmitTime'] = now_ns()
             jmi = self.raft_apply(lambda: self._apply_job_register(job))

@@ -182,7 +182,7 @@ def test_keys_new_in_1_x_start_a_1_x_agent(tmp_path, name):
     want = banner
     for old, new in zip((9646, 9647, 9648), ports):
         want = re.sub(r'\b%d\b' % old, str(new), want)
-    got = _log_free(out).split('==> Caught signal')[0]
+    got = _log_free(out).split('==> Caught signal', maxsplit=1)[0]
     assert got.strip('\n') == want.strip('\n')
     assert proc.returncode == 1, err
 
@@ -217,7 +217,9 @@ def test_startup_failures_are_worded_as_1_1_0(tmp_path, number):
 
 def test_namespace_lifecycle(cluster, tmp_path):
     a = _one_agent(cluster)
-    text = lambda number: _api(number)['response']['body']  # noqa: E731
+
+    def text(number):
+        return _api(number)['response']['body']
     st, h, body = a.get('/v1/namespaces')
     assert st == 200 and body == [dict(text('180-')[0], Hash=body[0]['Hash'])]
     sleeper = _job('sleeper-team-a')
@@ -363,8 +365,11 @@ def test_drain_needs_a_body_and_leaves_the_node_ineligible(cluster):
         'NodeID': nid, 'DrainSpec': {'Deadline': 60 * 10 ** 9, 'IgnoreSystemJobs': False}, 'MarkEligible': False,
         'Meta': {'reason': 'test'}})
     assert st == 200 and sorted(body) == sorted(_api('163-')['response']['body'])
-    node = wait_until(lambda: (lambda n: n if not n['Drain'] else None)(a.get('/v1/node/%s' % nid)[2]), 30,
-                      what='drain complete')
+
+    def drained():
+        node = a.get('/v1/node/%s' % nid)[2]
+        return node if not node['Drain'] else None
+    node = wait_until(drained, 30, what='drain complete')
     assert (node['SchedulingEligibility'], node['DrainStrategy'], node['LastDrain']['Status'],
             node['LastDrain']['Meta']) == ('ineligible', None, 'complete', {'reason': 'test'})
     assert [e['Message'] for e in node['Events']][-2:] == ['Node drain strategy set', 'Node drain complete']
