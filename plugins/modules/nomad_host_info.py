@@ -24,6 +24,7 @@ description:
     node registers for all of them; comparing these values finds them. The secret itself is never returned."
   - One module call instead of fact gathering, a service listing and two file reads, because each call is
     a round trip to the host.
+  - "Security: whether the agent's configuration turns on TLS, ACLs and gossip encryption, as the roles write it."
   - Runs on the managed host with the Python standard library only.
 author:
   - nomadops maintainers (@nomadops)
@@ -38,6 +39,10 @@ options:
     description: Name of the systemd unit that runs the agent, without C(.service).
     type: str
     default: nomad
+  config_dir:
+    description: The agent's configuration directory, whose security switches are reported in RV(security).
+    type: path
+    default: /etc/nomad.d
   binary:
     description: The installed C(nomad) binary, whose version is reported in RV(nomad_version).
     type: path
@@ -104,6 +109,13 @@ services:
   returned: always
   type: dict
   sample: {docker: {installed: true, active: true, enabled: true}}
+security:
+  description:
+    - What the configuration in O(config_dir) turns on, as the roles write it - C(tls) and C(acl) from the
+      C(tls) and C(acl) blocks of C(security.hcl), C(gossip) when C(gossip.hcl) exists. The key is never read.
+  returned: always
+  type: dict
+  sample: {tls: false, acl: false, gossip: false}
 nomad_version:
   description: The version C(nomad version) of O(binary) reports, or null when there is no such binary.
   returned: always
@@ -133,6 +145,8 @@ import struct
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 
 SIOCGIFADDR = 0x8915
 SYS_NET = '/sys/class/net'
@@ -211,6 +225,21 @@ def installed_version(module, binary):
     return match.group(1) if rc == 0 and match else None
 
 
+def security_switches(config_dir):
+    """What the roles' security files turn on; files that do not parse count as off."""
+    switches = dict(tls=False, acl=False, gossip=os.path.exists(os.path.join(config_dir, 'gossip.hcl')))
+    try:
+        with open(os.path.join(config_dir, 'security.hcl')) as handle:
+            config = loads(handle.read(), 'security.hcl')
+    except (IOError, OSError, HCLError):
+        return switches
+    for name in ('tls', 'acl'):
+        block = config.get(name) or [{}]
+        block = block[0] if isinstance(block, list) else block
+        switches[name] = bool(block.get('enabled', True) if name == 'acl' else block.get('rpc') or block.get('http'))
+    return switches
+
+
 def read_identity_file(path):
     """The file's stripped text, or None when it does not exist or is empty."""
     try:
@@ -230,6 +259,7 @@ def main():
             service_name=dict(type='str', default='nomad'),
             services=dict(type='list', elements='str', default=[]),
             binary=dict(type='path', default='/usr/local/bin/nomad'),
+            config_dir=dict(type='path', default='/etc/nomad.d'),
         ),
         supports_check_mode=True,
     )
@@ -250,6 +280,7 @@ def main():
         service=service_state(module, module.params['service_name']),
         services=dict((name, service_state(module, name)) for name in module.params['services']),
         nomad_version=installed_version(module, module.params['binary']),
+        security=security_switches(module.params['config_dir']),
         node_id=to_native(node_id) if node_id else None,
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
     )

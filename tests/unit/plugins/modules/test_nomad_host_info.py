@@ -125,3 +125,16 @@ def test_the_installed_release_is_read_from_the_binary(tmp_path, monkeypatch, ca
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), binary=str(tmp_path / 'none')),
                                 capsys)
     assert not failed and result['nomad_version'] is None
+
+
+def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, capsys):
+    fake_systemctl(monkeypatch, '')
+    conf = tmp_path / 'nomad.d'
+    conf.mkdir()
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(conf)), capsys)
+    assert not failed and result['security'] == {'tls': False, 'acl': False, 'gossip': False}
+    (conf / 'security.hcl').write_text('tls {\n  http = true\n  rpc = true\n}\nacl {\n  enabled = true\n}\n')
+    (conf / 'gossip.hcl').write_text('server {\n  encrypt = "cg8StVXbQJ0gPvMd9o7yrg=="\n}\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(conf)), capsys)
+    assert not failed and result['security'] == {'tls': True, 'acl': True, 'gossip': True}
+    assert 'cg8StVXbQJ0gPvMd9o7yrg==' not in repr(result)
