@@ -73,6 +73,19 @@ options:
       - Read from C(/v1/operator/raft/configuration) and the agent's own raft stats (C(/v1/agent/self)), which
         raft protocol 2 has. Nomad's autopilot health endpoint would say the same, but Nomad 0.9.1 answers it
         only when every server runs raft protocol 3, and the post's cluster runs 2.
+      - Between turning ACLs on and their bootstrap, a server with ACLs answers those two only with a token,
+        and none exists yet. Without O(token), a C(403) there makes the check fall back to what Nomad answers
+        without one, C(/v1/status/leader) and C(/v1/status/peers) of the agent itself - it follows a leader
+        and is among the raft peers - and RV(acl_limited) says so.
+    type: bool
+    default: false
+  stale:
+    description:
+      - Ask the agent at O(address), a server, what it knows itself (Nomad's stale reads) for the leader, the
+        raft configuration and the nodes, instead of having it ask the leader.
+      - The roles' gates between two server restarts set it. While a running cluster moves to TLS, a restarted
+        server speaks TLS on RPC and cannot forward a question to a server that has not restarted yet; and its
+        own view is what says that it has rejoined.
     type: bool
     default: false
   wait_timeout:
@@ -135,7 +148,7 @@ servers:
       type: int
       sample: 4648
     status:
-      description: Gossip status, C(alive), C(failed) or C(left).
+      description: Gossip status, C(alive), C(failed) or C(left); C(peer) for a raft peer when RV(acl_limited).
       type: str
       sample: alive
     leader:
@@ -223,6 +236,14 @@ errors:
   type: list
   elements: str
   sample: []
+acl_limited:
+  description:
+    - Whether the agent refused the reads that need an ACL token (C(403)) and none was given, as between turning
+      ACLs on and their bootstrap. RV(servers) then lists the raft peers from C(/v1/status/peers), with no gossip
+      status, and they count as RV(alive_servers).
+  returned: always
+  type: bool
+  sample: false
 elapsed:
   description: Seconds spent waiting.
   returned: always
@@ -233,22 +254,28 @@ elapsed:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadPermissionDenied
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
 
 POLL_INTERVAL = 1.0
 
 
 class ClusterInfo(object):
-    def __init__(self, client):
+    def __init__(self, client, stale=False):
         self.client = client
+        self.params = dict(stale=True) if stale else None
+        # Without a token, a 403 means ACLs are on and not bootstrapped yet, or
+        # that the token is missing: either way only the status endpoints answer.
+        self.may_fall_back = not client.token
 
     def read(self):
         errors = []
         leader = None
+        acl_limited = False
         try:
-            leader, dummy = self.client.get('/v1/status/leader')
+            leader, dummy = self.client.get('/v1/status/leader', params=self.params)
         except NomadError as e:
             errors.append('leader: %s' % e)
         leader = leader or None
@@ -269,13 +296,19 @@ class ClusterInfo(object):
                     datacenter=tags.get('dc'),
                     region=tags.get('region'),
                 ))
+        except NomadPermissionDenied as e:
+            if not self.may_fall_back:
+                errors.append('servers: %s' % e)
+            else:
+                acl_limited = True
+                servers = self.raft_peers(leader, errors)
         except NomadError as e:
             errors.append('servers: %s' % e)
-        servers.sort(key=lambda s: s['name'] or '')
+        servers.sort(key=lambda s: (s['name'] or '', s['address'] or '', s['port'] or 0))
 
         nodes = []
         try:
-            stubs, dummy = self.client.get('/v1/nodes')
+            stubs, dummy = self.client.get('/v1/nodes', params=self.params)
             for n in stubs or []:
                 nodes.append(dict(
                     id=n.get('ID'),
@@ -296,10 +329,25 @@ class ClusterInfo(object):
             leader=leader,
             servers=servers,
             nodes=nodes,
-            alive_servers=len([s for s in servers if s['status'] == 'alive']),
+            alive_servers=len([s for s in servers if s['status'] in ('alive', 'peer')]),
             ready_nodes=len([n for n in nodes if node_ready(n)]),
+            acl_limited=acl_limited,
             errors=errors,
         )
+
+    def raft_peers(self, leader, errors):
+        """The servers as the raft peers the agent knows, for when gossip members need a token."""
+        try:
+            peers, dummy = self.client.get('/v1/status/peers', params=self.params)
+        except NomadError as e:
+            errors.append('servers: %s' % e)
+            return []
+        servers = []
+        for peer in peers or []:
+            host, dummy, port = peer.rpartition(':')
+            servers.append(dict(name=None, address=host, port=int(port) if port.isdigit() else None, status='peer',
+                                leader=peer == leader, build=None, datacenter=None, region=None))
+        return servers
 
 
 def node_ready(node):
@@ -319,7 +367,7 @@ def missing(info, want_leader, expected_servers, expected_nodes, expected_node_i
     if want_leader and not info['leader']:
         gaps.append('no leader elected')
     if expected_servers is not None and info['alive_servers'] < expected_servers:
-        not_alive = ['%s (%s)' % (s['name'], s['status']) for s in info['servers'] if s['status'] != 'alive']
+        not_alive = ['%s (%s)' % (s['name'], s['status']) for s in info['servers'] if s['status'] not in ('alive', 'peer')]
         gaps.append('%d of %d servers alive%s' % (
             info['alive_servers'], expected_servers,
             '; not alive: ' + ', '.join(not_alive) if not_alive else ''))
@@ -350,10 +398,15 @@ def missing(info, want_leader, expected_servers, expected_nodes, expected_node_i
     return gaps
 
 
-def raft_gaps(client):
+def raft_gaps(client, stale=False, may_fall_back=False):
     """Why the agent the client talks to is not yet a caught-up raft voter; empty when it is."""
+    params = dict(stale=True) if stale else None
     try:
         me, dummy = client.get('/v1/agent/self')
+    except NomadPermissionDenied as e:
+        if may_fall_back:
+            return raft_gaps_without_token(client, params)
+        return ['raft: the agent does not answer (%s)' % e]
     except NomadError as e:
         return ['raft: the agent does not answer (%s)' % e]
     raft = ((me or {}).get('stats') or {}).get('raft')
@@ -363,7 +416,7 @@ def raft_gaps(client):
     tags = member.get('Tags') or {}
     rpc = '%s:%s' % (tags.get('rpc_addr') or member.get('Addr'), tags.get('port'))
     try:
-        conf, dummy = client.get('/v1/operator/raft/configuration')
+        conf, dummy = client.get('/v1/operator/raft/configuration', params=params)
     except NomadError as e:
         return ['raft: no configuration from the leader (%s)' % e]
     voters = [s.get('Address') for s in (conf or {}).get('Servers') or [] if s.get('Voter')]
@@ -375,6 +428,22 @@ def raft_gaps(client):
     applied, commit = int(raft.get('applied_index') or 0), int(raft.get('commit_index') or 0)
     if applied < commit:
         gaps.append('raft: %s has applied %d of %d committed entries' % (rpc, applied, commit))
+    return gaps
+
+
+def raft_gaps_without_token(client, params):
+    """What the status endpoints, which need no token, show: the agent follows a leader and is a raft peer."""
+    host = urlparse(client.address).hostname
+    try:
+        leader, dummy = client.get('/v1/status/leader', params=params)
+        peers, dummy = client.get('/v1/status/peers', params=params)
+    except NomadError as e:
+        return ['raft: the agent does not answer (%s)' % e]
+    gaps = []
+    if not any(peer.rpartition(':')[0] == host for peer in peers or []):
+        gaps.append('raft: %s is not yet among the raft peers (%s)' % (host, ', '.join(peers or []) or 'none'))
+    if not leader:
+        gaps.append('raft: %s has had no contact with a leader yet' % host)
     return gaps
 
 
@@ -416,6 +485,7 @@ def main():
         expected_client_agents=dict(type='list', elements='str'),
         expected_drivers=dict(type='dict'),
         raft_caught_up=dict(type='bool', default=False),
+        stale=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -442,7 +512,7 @@ def main():
     except NomadError as e:
         module.fail_json(msg='Failed to read the Nomad cluster: %s' % e)
 
-    cluster = ClusterInfo(client)
+    cluster = ClusterInfo(client, stale=p['stale'])
     agents = AgentNodeIDs(module, agent_addresses)
     start = time.monotonic()
     try:
@@ -454,7 +524,7 @@ def main():
             gaps = missing(info, want_leader, p['expected_servers'], p['expected_nodes'],
                            node_ids, drivers_by_id) + agents.gaps() if waiting else []
             if p['raft_caught_up']:
-                gaps += raft_gaps(client)
+                gaps += raft_gaps(client, stale=p['stale'], may_fall_back=cluster.may_fall_back)
             elapsed = round(time.monotonic() - start, 2)
             if not gaps:
                 break

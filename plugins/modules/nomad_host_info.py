@@ -111,11 +111,14 @@ services:
   sample: {docker: {installed: true, active: true, enabled: true}}
 security:
   description:
-    - What the configuration in O(config_dir) turns on, as the roles write it - C(tls) and C(acl) from the
-      C(tls) and C(acl) blocks of C(security.hcl), C(gossip) when C(gossip.hcl) exists. The key is never read.
+    - What the configuration in O(config_dir) turns on, as the roles write it, from the C(tls) and C(acl)
+      blocks of C(security.hcl) - C(tls_rpc), C(tls_http) and C(rpc_upgrade_mode) as set there, C(tls) when
+      either of the first two is on, and C(acl). C(gossip) is on when C(gossip.hcl) exists; the key is never read.
+    - The roles use it to move a running cluster to TLS in Nomad's two passes, and to refuse what cannot be
+      turned on while agents run.
   returned: always
   type: dict
-  sample: {tls: false, acl: false, gossip: false}
+  sample: {tls: false, tls_rpc: false, tls_http: false, rpc_upgrade_mode: false, acl: false, gossip: false}
 nomad_version:
   description: The version C(nomad version) of O(binary) reports, or null when there is no such binary.
   returned: always
@@ -227,17 +230,25 @@ def installed_version(module, binary):
 
 def security_switches(config_dir):
     """What the roles' security files turn on; files that do not parse count as off."""
-    switches = dict(tls=False, acl=False, gossip=os.path.exists(os.path.join(config_dir, 'gossip.hcl')))
+    switches = dict(tls=False, tls_rpc=False, tls_http=False, rpc_upgrade_mode=False, acl=False,
+                    gossip=os.path.exists(os.path.join(config_dir, 'gossip.hcl')))
     try:
         with open(os.path.join(config_dir, 'security.hcl')) as handle:
             config = loads(handle.read(), 'security.hcl')
     except (IOError, OSError, HCLError):
         return switches
-    for name in ('tls', 'acl'):
-        block = config.get(name) or [{}]
-        block = block[0] if isinstance(block, list) else block
-        switches[name] = bool(block.get('enabled', True) if name == 'acl' else block.get('rpc') or block.get('http'))
+    tls, acl = (first_block(config.get(name)) for name in ('tls', 'acl'))
+    switches.update(tls_rpc=bool(tls.get('rpc')), tls_http=bool(tls.get('http')),
+                    rpc_upgrade_mode=bool(tls.get('rpc_upgrade_mode')),
+                    acl=bool(acl.get('enabled')))
+    switches['tls'] = switches['tls_rpc'] or switches['tls_http']
     return switches
+
+
+def first_block(value):
+    """An HCL block as a dict, whether the parser gave one block or a list of them."""
+    value = value or [{}]
+    return value[0] if isinstance(value, list) else value
 
 
 def read_identity_file(path):

@@ -193,3 +193,46 @@ def test_a_server_still_applying_or_not_voting_keeps_the_gate_shut(capsys):
     assert failed
     assert 'raft: 127.0.0.1:4647 is not yet a voter (voters: 127.0.0.1:6647, 127.0.0.1:5647)' in result['msg']
     assert 'raft: 127.0.0.1:4647 has applied 9 of 15 committed entries' in result['msg']
+
+
+def _before_the_acl_bootstrap():
+    """A server with ACLs on and no token yet: 0.9.1's recorded answers without a token."""
+    return [recorded('163-acl-status-leader-no-token'), recorded('167-acl-agent-members-no-token'),
+            recorded('166-acl-nodes-no-token'), recorded('164-acl-agent-self-no-token'),
+            recorded('004-status-peers')]
+
+
+def test_before_the_acl_bootstrap_the_gate_reads_what_needs_no_token(capsys):
+    with ReplayServer(_before_the_acl_bootstrap()) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, expected_servers=3, raft_caught_up=True, wait_timeout=5), capsys)
+    assert not failed, result
+    assert result['acl_limited'] is True
+    assert result['alive_servers'] == 3 and result['leader'] == '127.0.0.1:4647'
+    assert [(s['address'], s['port'], s['status'], s['leader']) for s in result['servers']] == [
+        ('127.0.0.1', 4647, 'peer', True), ('127.0.0.1', 5647, 'peer', False), ('127.0.0.1', 6647, 'peer', False)]
+
+
+def test_a_server_outside_the_raft_peers_keeps_the_gate_shut_before_the_bootstrap(capsys):
+    exchanges = _before_the_acl_bootstrap()
+    exchanges[-1]['response']['body'] = ['127.0.0.2:4647']
+    with ReplayServer(exchanges) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, raft_caught_up=True, wait_timeout=1), capsys)
+    assert failed
+    assert 'raft: 127.0.0.1 is not yet among the raft peers (127.0.0.2:4647)' in result['msg']
+
+
+def test_with_a_token_a_403_is_an_error_not_a_fallback(capsys):
+    with ReplayServer(_before_the_acl_bootstrap()) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(
+            address=srv.address, token='a-token-nomad-does-not-know', expected_servers=3, wait_timeout=1), capsys)
+    assert failed and '0 of 3 servers alive' in result['msg'] and 'Permission denied' in result['msg']
+
+
+def test_stale_reads_ask_the_agent_itself(capsys):
+    with ReplayServer([fixture('status-leader'), fixture('agent-members'), fixture('nodes')]) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, stale=True), capsys)
+        queries = [(r['path'], r['query']) for r in srv.requests]
+    assert not failed, result
+    assert ('/v1/status/leader', {'stale': 'true'}) in queries and ('/v1/nodes', {'stale': 'true'}) in queries
