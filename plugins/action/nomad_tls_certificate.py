@@ -15,7 +15,7 @@ from ansible_collections.nomadops.nomad.plugins.plugin_utils import secret_files
 
 ARGUMENT_SPEC = dict(
     ca_cert=dict(type='path', required=True),
-    ca_key=dict(type='path', required=True),
+    ca_key=dict(type='path'),
     create_ca=dict(type='bool', default=True),
     ca_common_name=dict(type='str', default='Nomad Agent CA'),
     ca_valid_days=dict(type='int', default=3650),
@@ -47,6 +47,8 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg='Invalid arguments for nomad_tls_certificate: %s must be at least 1' % field)
                 return result
         check_mode = self._task.check_mode
+        if not p['ca_key']:
+            return self._check_supplied(result, p)
 
         try:
             ca = tls.ensure_ca(p['ca_cert'], p['ca_key'], common_name=p['ca_common_name'],
@@ -89,4 +91,22 @@ class ActionModule(ActionBase):
         if self._task.diff:
             result['diff'] = dict(before=outcome['before'] or {}, after=after,
                                   before_header=p['cert'], after_header=p['cert'])
+        return result
+
+    @staticmethod
+    def _check_supplied(result, p):
+        """Without the CA's key nothing can be issued: check the user's files instead."""
+        if not p['cert']:
+            result.update(failed=True, msg='Invalid arguments for nomad_tls_certificate: without ca_key, '
+                                           'give the cert and key to check against ca_cert')
+            return result
+        try:
+            problems = tls.supplied_problems(p['ca_cert'], p['cert'], p['key'], p['dns_names'])
+        except tls.TLSError as exc:
+            problems = [str(exc)]
+        if problems:
+            result.update(failed=True, msg='The supplied TLS files cannot be used: %s.' % '; '.join(problems))
+            return result
+        result.update(changed=False, ca_changed=False, cert_changed=False, ca_cert=secret_files.expand(p['ca_cert']),
+                      cert=secret_files.expand(p['cert']), key=secret_files.expand(p['key']))
         return result

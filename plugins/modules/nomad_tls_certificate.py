@@ -23,6 +23,10 @@ description:
   - Private keys are written atomically with mode C(0600) and are never returned. Certificates are mode C(0644).
   - Keys are ECDSA P-256; certificates are usable for both TLS server and TLS client authentication,
     which Nomad agents need with C(verify_https_client).
+  - Without O(ca_key) nothing is created or issued. The O(cert) and O(key) a user brought are checked against
+    O(ca_cert) instead - the key belongs to the certificate, the CA signed it, both are valid now, and it names
+    each of O(dns_names) - and the task fails naming the file and the problem. Nomad itself would find out only
+    when the agent starts, or at the first TLS handshake.
   - This runs on the controller only and needs the python C(cryptography) package there.
     Copy the results to the hosts with M(ansible.builtin.copy).
 author:
@@ -35,9 +39,10 @@ options:
     type: path
     required: true
   ca_key:
-    description: Path of the CA private key (PEM) on the controller. Mode C(0600).
+    description:
+      - Path of the CA private key (PEM) on the controller. Mode C(0600).
+      - Without it, O(cert) and O(key) are only checked, as the description says.
     type: path
-    required: true
   create_ca:
     description:
       - Create the CA when neither O(ca_cert) nor O(ca_key) exists.
@@ -124,6 +129,13 @@ EXAMPLES = r'''
     ip_addresses:
       - 127.0.0.1
       - "{{ ansible_host }}"
+
+- name: Check certificates from your own PKI before they are copied anywhere
+  nomadops.nomad.nomad_tls_certificate:
+    ca_cert: files/pki/ca.pem
+    cert: "files/pki/{{ inventory_hostname }}.pem"
+    key: "files/pki/{{ inventory_hostname }}-key.pem"
+    dns_names: [server.global.nomad]
 '''
 
 RETURN = r'''

@@ -57,6 +57,13 @@ def _not_after(cert):
     return value
 
 
+def _not_before(cert):
+    value = getattr(cert, 'not_valid_before_utc', None)
+    if value is None:  # cryptography < 42
+        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
 def _iso(moment):
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
@@ -352,6 +359,42 @@ def ensure_certificate(ca, cert_path, key_path, common_name, dns_names, ip_addre
             secret_files.ensure_mode(key_path, 0o600)
         secret_files.write_private(cert_path, _cert_pem(new_cert), 0o644)
         return dict(changed=True, reason=reason, before=before, after=describe(new_cert))
+
+
+def supplied_problems(ca_cert_path, cert_path, key_path, dns_names=(), now=None):
+    """What is wrong with certificate files a user brought, each naming its file; empty when they can be used.
+
+    Nothing is issued or changed: these files belong to the user. Nomad would
+    otherwise find out only at the agent's start, or at the first handshake.
+    """
+    _require_cryptography()
+    now = now or _utcnow()
+    paths = [secret_files.expand(p) for p in (ca_cert_path, cert_path, key_path)]
+    ca_cert_path, cert_path, key_path = paths
+    try:
+        ca_cert, cert, key = _load_cert(ca_cert_path), _load_cert(cert_path), _load_key(key_path)
+    except TLSError as exc:
+        return [str(exc)]
+    missing = [path for path, loaded in zip(paths, (ca_cert, cert, key)) if loaded is None]
+    if missing:
+        return ['%s does not exist' % path for path in missing]
+    problems = []
+    if _public_bytes(cert.public_key()) != _public_bytes(key.public_key()):
+        problems.append('the private key %s does not belong to the certificate %s' % (key_path, cert_path))
+    if not _issued_by(cert, ca_cert):
+        problems.append('the certificate %s is not signed by the CA %s (issuer: %s)'
+                        % (cert_path, ca_cert_path, cert.issuer.rfc4514_string()))
+    for path, loaded in ((ca_cert_path, ca_cert), (cert_path, cert)):
+        if _not_after(loaded) < now:
+            problems.append('%s expired %s' % (path, _iso(_not_after(loaded))))
+        elif _not_before(loaded) > now:
+            problems.append('%s is not valid before %s' % (path, _iso(_not_before(loaded))))
+    have = cert_sans(cert)[0]
+    absent = [name for name in normalize_sans(dns_names, [])[0] if name not in have]
+    if absent:
+        problems.append('the certificate %s does not name %s, which Nomad checks (it names %s)'
+                        % (cert_path, ', '.join(absent), ', '.join(have) or 'no DNS name'))
+    return problems
 
 
 def describe(cert):

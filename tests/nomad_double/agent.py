@@ -6,6 +6,7 @@ servers) a serf port, all plain HTTP/JSON between doubles (HTTPS with tls)."""
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -24,6 +25,32 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    tls_ctx = None
+    # An rpc port in tls.rpc_upgrade_mode takes TLS and plaintext alike, told
+    # apart by the first byte (0x16 opens a TLS handshake); without it a TLS
+    # port turns plaintext away, as nomad/rpc.go does.
+    rpc_port = False
+    accept_plaintext = False
+
+    def get_request(self):
+        conn, addr = self.socket.accept()
+        if self.tls_ctx is None:
+            return conn, addr
+        if self.rpc_port and not _opens_tls(conn):
+            if self.accept_plaintext:
+                return conn, addr
+            log('WARN', 'nomad.rpc: non-TLS connection attempted with RequireTLS set: remote_addr=%s:%d' % addr[:2])
+            conn.close()
+            raise OSError('plaintext on a TLS rpc port')
+        return self.tls_ctx.wrap_socket(conn, server_side=True), addr
+
+
+def _opens_tls(conn):
+    conn.settimeout(5)
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b'\x16'
+    finally:
+        conn.settimeout(None)
 
 
 class RPCHandler(BaseHTTPRequestHandler):
@@ -58,7 +85,7 @@ class Agent(object):
         self.s = settings
         self.cfg = settings.cfg
         for k in ('region', 'datacenter', 'node_name', 'data_dir', 'adv_http', 'adv_rpc', 'adv_serf', 'join_addrs',
-                  'client_servers', 'raw_exec', 'acl_enabled', 'http_tls', 'rpc_tls', 'gossip_tls',
+                  'client_servers', 'raw_exec', 'acl_enabled', 'http_tls', 'rpc_tls',
                   'encrypt_key', 'files'):
             setattr(self, k, getattr(settings, k))
         self.server = None
@@ -75,8 +102,7 @@ class Agent(object):
     # ---------------------------------------------------------------- lifecycle
     def listen(self, addr, port, handler, tls_ctx=None, **attrs):
         srv = _Server((addr, port), handler)
-        if tls_ctx is not None:
-            srv.socket = tls_ctx.wrap_socket(srv.socket, server_side=True)
+        srv.tls_ctx = tls_ctx
         srv.agent = self
         for k, v in attrs.items():
             setattr(srv, k, v)
@@ -99,8 +125,10 @@ class Agent(object):
         if self.server:
             # Like Nomad, a client-only agent listens on its HTTP port only.
             methods = ['HTTP.Forward', 'Status.Leader', 'Raft.Sync'] + list(LEADER_METHODS)
-            self.listen(s.addresses['rpc'], s.ports['rpc'], RPCHandler, rpc_ctx, methods=methods)
-            self.listen(s.addresses['serf'], s.ports['serf'], RPCHandler, rpc_ctx, methods=['Serf.Ping'])
+            self.listen(s.addresses['rpc'], s.ports['rpc'], RPCHandler, rpc_ctx, methods=methods, rpc_port=True,
+                        accept_plaintext=s.tls.rpc_upgrade_mode)
+            # Gossip is never TLS: serf has its own encryption (the keyring).
+            self.listen(s.addresses['serf'], s.ports['serf'], RPCHandler, methods=['Serf.Ping'])
             self.server.start()
             if self.join_addrs:
                 log('INFO', 'agent.joiner: starting retry join: servers="%s"' % ' '.join(self.join_addrs))
@@ -182,7 +210,7 @@ class Agent(object):
             except RPCError:
                 return None
         leader = srv.leader_rpc()
-        if not leader:
+        if not leader or not srv.in_contact():
             return None
         peers = [leader] + [p for p in srv.peers_rpc() if p != leader]
         return {'leader': leader, 'peers': peers}
@@ -251,7 +279,7 @@ class Agent(object):
         tls.update({'EnableHTTP': bool(self.http_tls), 'EnableRPC': bool(self.rpc_tls),
                     'CAFile': s.tls.ca_file or '', 'CertFile': s.tls.cert_file or '', 'KeyFile': s.tls.key_file or '',
                     'VerifyHTTPSClient': s.tls.verify_https_client,
-                    'VerifyServerHostname': s.tls.verify_server_hostname})
+                    'VerifyServerHostname': s.tls.verify_server_hostname, 'RPCUpgradeMode': s.tls.rpc_upgrade_mode})
         if not self.server:
             tls['KeyLoader'] = None
         plugins = []

@@ -153,7 +153,6 @@ class Settings(object):
         self.tls = TLS(cfg.get('tls'), self.region)
         self.http_tls = self.tls if self.tls.http else None
         self.rpc_tls = self.tls if self.tls.rpc else None
-        self.gossip_tls = self.rpc_tls
         self.acl_enabled = _truthy((cfg.get('acl') or {}).get('enabled'))
         srv = cfg['server']
         joins = list(srv.get('retry_join') or []) + list(srv.get('start_join') or [])

@@ -104,6 +104,10 @@ def alloc_terminal(a):
     return a['DesiredStatus'] in ('stop', 'evict') or a['ClientStatus'] in TERMINAL_CLIENT
 
 
+# Longer than a Raft.Sync long poll (2 s) and its round trip.
+CONTACT_TIMEOUT = 5.0
+
+
 class Server(object):
     def __init__(self, agent):
         self.agent = agent
@@ -200,7 +204,17 @@ class Server(object):
         return {'Name': self.name, 'Addr': a.adv_serf[0], 'Port': a.adv_serf[1], 'RPC': '%s:%d' % a.adv_rpc,
                 'ID': self.server_id, 'Expect': self.expect, 'Region': a.region, 'DC': a.datacenter,
                 'Leader': self.is_leader, 'Term': self.term, 'Index': self.state['index'],
-                'KeyID': self.key_id, 'Bootstrapped': self.bootstrapped}
+                'KeyID': self.key_id, 'Bootstrapped': self.bootstrapped,
+                # Not a serf tag in Nomad: how the double stands in for the
+                # direction of raft's connections (see _replicate_loop).
+                'RPCTLS': bool(a.rpc_tls)}
+
+    def takes_from(self, speaks_tls):
+        """Whether this server's rpc port takes a connection that speaks TLS (or not), as nomad/rpc.go decides."""
+        tls = self.agent.rpc_tls
+        if speaks_tls:
+            return tls is not None
+        return tls is None or tls.rpc_upgrade_mode
 
     def handle_ping(self, payload):
         """A gossip ping from another server (over the serf port)."""
@@ -257,7 +271,7 @@ class Server(object):
 
     def _ping(self, target, payload, replies):
         try:
-            replies.append(rpc_call(target, 'Serf.Ping', payload, self.agent.gossip_tls, timeout=1.0))
+            replies.append(rpc_call(target, 'Serf.Ping', payload, timeout=1.0))
         except RPCError:
             pass
 
@@ -323,6 +337,13 @@ class Server(object):
                 return self.leader['RPC']
             return None
 
+    def in_contact(self):
+        """Whether raft would name a leader here: a follower learns it from the
+        leader's appends (here its Raft.Sync replies), not from gossip, so one
+        whose rpc port turns the leader away (TLS on one side only) knows none."""
+        with self.lock:
+            return self.is_leader or time.monotonic() - self.last_contact < CONTACT_TIMEOUT
+
     def peers_rpc(self):
         with self.lock:
             out = ['%s:%d' % self.agent.adv_rpc]
@@ -355,13 +376,21 @@ class Server(object):
         while not self.stopping:
             with self.lock:
                 leader = None if self.is_leader or not self.leader else self.leader['RPC']
+                leader_tls = bool(self.leader and self.leader.get('RPCTLS'))
                 index = self.state['index']
             if not leader:
                 time.sleep(0.2)
                 continue
+            # Raft.Sync stands for the leader's appends, whose connections the
+            # leader opens: they get through when this server's rpc port takes
+            # what the leader speaks (a plaintext leader reaches a follower in
+            # rpc_upgrade_mode, not one that requires TLS).
+            if not self.takes_from(leader_tls):
+                time.sleep(0.3)
+                continue
             try:
                 reply = rpc_call(leader, 'Raft.Sync', {'Index': index, 'Wait': 2, 'Name': self.name},
-                                 self.agent.rpc_tls, timeout=5)
+                                 self.agent.rpc_tls if leader_tls else None, timeout=5)
             except RPCError:
                 time.sleep(0.3)
                 continue

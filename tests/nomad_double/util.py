@@ -175,6 +175,7 @@ class TLS(object):
         cfg = cfg or {}
         self.http = bool(cfg.get('http'))
         self.rpc = bool(cfg.get('rpc'))
+        self.rpc_upgrade_mode = bool(cfg.get('rpc_upgrade_mode'))
         self.ca_file = cfg.get('ca_file') or None
         self.cert_file = cfg.get('cert_file') or None
         self.key_file = cfg.get('key_file') or None

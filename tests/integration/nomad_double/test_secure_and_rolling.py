@@ -177,3 +177,63 @@ def test_sighup_keeps_running_and_sigint_exits_like_nomad(cluster):
     # State survives the restart.
     a.start()
     wait_until(lambda: leader_of(a), 20, what='leader after restart')
+
+
+def _rpc_tls(p, upgrade_mode):
+    return ('tls {\n  rpc = true\n  ca_file = "%s"\n  cert_file = "%s"\n  key_file = "%s"\n'
+            '  verify_server_hostname = true\n%s}\n'
+            % (p['ca'], p['server'], p['server-key'], '  rpc_upgrade_mode = true\n' if upgrade_mode else ''))
+
+
+def _stale_leader(agent):
+    """What the agent's own raft says of the leader: it has heard from one since it started."""
+    st, _h, body = agent.get('/v1/status/leader?stale', timeout=5)
+    return body if st == 200 else None
+
+
+def _restart_with(agent, text):
+    agent.stop()
+    agent.write(text)
+    agent.start()
+
+
+def _followers_then_leader(agents):
+    leader = leader_of(agents[0])
+    return sorted(agents, key=lambda a: leader == '127.0.0.1:%d' % a.rpc)
+
+
+def test_a_server_restarted_with_tls_alone_never_hears_from_a_plaintext_leader(cluster, tmp_path):
+    p = _certs(str(tmp_path))
+    agents = cluster.servers(3, client=False)
+    for a in agents:
+        a.start()
+    wait_until(lambda: leader_of(agents[0]), 40, what='a leader')
+    follower = _followers_then_leader(agents)[0]
+    _restart_with(follower, open(follower.config_path).read() + _rpc_tls(p, upgrade_mode=False))
+    wait_until(lambda: follower.get('/v1/agent/self', timeout=5)[0] == 200, 20, what='the agent answering')
+    time.sleep(8)
+    # Its rpc port turns the leader's plaintext appends away: it knows no leader.
+    assert not _stale_leader(follower)
+
+
+def test_tls_comes_to_a_running_cluster_in_two_rolling_passes(cluster, tmp_path):
+    """Nomad's way: every server restarts into rpc_upgrade_mode (TLS spoken,
+    plaintext still taken), then again without it; a leader stays throughout
+    and each restarted server hears from it before the next one goes."""
+    p = _certs(str(tmp_path))
+    agents = cluster.servers(3, client=False)
+    plain = dict((a.name, open(a.config_path).read()) for a in agents)
+    for a in agents:
+        a.start()
+    wait_until(lambda: leader_of(agents[0]), 40, what='a leader')
+    for upgrade_mode in (True, False):
+        for a in _followers_then_leader(agents):
+            _restart_with(a, plain[a.name] + _rpc_tls(p, upgrade_mode))
+            wait_until(lambda: _stale_leader(a), 30, what='%s following a leader' % a.name)
+            others = [x for x in agents if x is not a]
+            wait_until(lambda: any(_stale_leader(x) for x in others), 30, what='a leader after %s' % a.name)
+    for a in agents:
+        # Not stale: each forwards to the leader, over TLS now.
+        wait_until(lambda: leader_of(a), 30, what='%s reaching the leader' % a.name)
+    st, _h, members = agents[0].get('/v1/agent/members')
+    assert sorted(m['Status'] for m in members['Members']) == ['alive'] * 3

@@ -257,3 +257,51 @@ def _accept_quietly(listener, ctx):
         pass
     finally:
         conn.close()
+
+
+def _other(tmp_path, name):
+    """A second CA with one certificate, in their own directory."""
+    other = dict(ca_cert=str(tmp_path / name / 'ca.pem'), ca_key=str(tmp_path / name / 'ca-key.pem'),
+                 cert=str(tmp_path / name / 'nomad1.pem'), key=str(tmp_path / name / 'nomad1-key.pem'))
+    issue(other)
+    return other
+
+
+def test_supplied_files_that_fit_have_no_problems(paths):
+    issue(paths)
+    assert tls.supplied_problems(paths['ca_cert'], paths['cert'], paths['key'], ['server.global.nomad']) == []
+
+
+def test_a_supplied_key_of_another_certificate_is_named(paths, tmp_path):
+    issue(paths)
+    other = _other(tmp_path, 'other')
+    problems = tls.supplied_problems(paths['ca_cert'], paths['cert'], other['key'])
+    assert problems == ['the private key %s does not belong to the certificate %s' % (other['key'], paths['cert'])]
+
+
+def test_a_supplied_certificate_from_another_ca_is_named(paths, tmp_path):
+    issue(paths)
+    other = _other(tmp_path, 'other')
+    problems = tls.supplied_problems(other['ca_cert'], paths['cert'], paths['key'])
+    assert problems == ['the certificate %s is not signed by the CA %s (issuer: CN=Nomad Agent CA)'
+                        % (paths['cert'], other['ca_cert'])]
+
+
+def test_a_supplied_certificate_without_the_name_nomad_checks_is_named(paths):
+    issue(paths, dns=('client.global.nomad',))
+    problems = tls.supplied_problems(paths['ca_cert'], paths['cert'], paths['key'], ['server.global.nomad'])
+    assert problems == ['the certificate %s does not name server.global.nomad, which Nomad checks '
+                        '(it names client.global.nomad)' % paths['cert']]
+
+
+def test_an_expired_supplied_certificate_is_named(paths):
+    issue(paths)
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=400)
+    problems = tls.supplied_problems(paths['ca_cert'], paths['cert'], paths['key'], now=later)
+    assert len(problems) == 1 and problems[0].startswith('%s expired ' % paths['cert'])
+
+
+def test_a_missing_supplied_file_is_named(paths):
+    issue(paths)
+    os.unlink(paths['key'])
+    assert tls.supplied_problems(paths['ca_cert'], paths['cert'], paths['key']) == ['%s does not exist' % paths['key']]
