@@ -8,7 +8,11 @@ else inside the container through podman exec (a fraction of a second each).
 `stale` makes each server answer from its own raft state: without it, a
 follower forwards the question to the leader, and while there is none it
 holds the request for up to 5 s (0.9.1's RPC hold timeout), so a live
-follower would look down during every election. A server "acknowledges
+follower would look down during every election. While a cluster moves to
+TLS, each agent turns to HTTPS at its restart: an agent that turns a plain
+request away ("Client sent an HTTP request to an HTTPS server") is asked again
+over HTTPS, with the certificate given by --tls-dir (ca.pem, cert.pem,
+key.pem) or, inside the container, the agent's own. A server "acknowledges
 itself as leader" when the leader it reports is its own RPC address: a
 follower's answer may name a leader that has just died, the leader's own
 answer cannot. One JSON line per sample:
@@ -19,6 +23,8 @@ Runs until killed (SIGTERM).
 
 import argparse
 import json
+import os
+import ssl
 import urllib.error
 import urllib.request
 import signal
@@ -30,6 +36,8 @@ import time
 SCRIPT = (
     "addr=$(ip -4 -o addr show eth0 | sed -E 's/.*inet ([0-9.]+)\\/.*/\\1/'); "
     "leader=$(curl -s -m 1 http://127.0.0.1:4646/v1/status/leader?stale) || exit 7; "
+    "case \"$leader\" in *'HTTPS server'*) leader=$(curl -s -m 1 -k --cert /etc/nomad.d/tls/agent.pem "
+    "--key /etc/nomad.d/tls/agent-key.pem https://127.0.0.1:4646/v1/status/leader?stale) || exit 7;; esac; "
     "echo \"$addr $leader\""
 )
 
@@ -54,27 +62,47 @@ def address(host):
     return out or None
 
 
-def ask_http(host, addr, out):
-    try:
-        with urllib.request.urlopen("http://%s:4646/v1/status/leader?stale" % addr, timeout=1) as resp:
-            out[host] = (addr, json.loads(resp.read().decode()))
-    except urllib.error.HTTPError:
-        out[host] = (addr, "")  # up, but no leader ("No cluster leader" is a 500)
-    except Exception:  # refused, reset or timed out: the agent is down or restarting
-        out[host] = None
+def ask_http(host, addr, out, tls=None):
+    """Over plain HTTP, then over HTTPS when the agent says it speaks that now."""
+    schemes = ["http", "https"] if tls else ["http"]
+    for scheme in schemes:
+        try:
+            with urllib.request.urlopen("%s://%s:4646/v1/status/leader?stale" % (scheme, addr), timeout=1,
+                                        context=tls if scheme == "https" else None) as resp:
+                out[host] = (addr, json.loads(resp.read().decode()))
+                return
+        except urllib.error.HTTPError as e:
+            if scheme == "http" and tls and b"HTTPS server" in e.read():
+                continue
+            out[host] = (addr, "")  # up, but no leader ("No cluster leader" is a 500)
+            return
+        except Exception:  # refused, reset or timed out: the agent is down or restarting
+            continue
+    out[host] = None
+
+
+def tls_context(tls_dir):
+    if not tls_dir:
+        return None
+    ctx = ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem"))
+    ctx.check_hostname = False  # the certificates name the hosts' addresses, not what podman calls them
+    ctx.load_cert_chain(os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem"))
+    return ctx
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--interval", type=float, default=0.25)
+    parser.add_argument("--tls-dir", help="ca.pem, cert.pem and key.pem for agents that turn to HTTPS")
     parser.add_argument("hosts", nargs="+")
     args = parser.parse_args()
     addrs = dict((h, address(h)) for h in args.hosts)
+    tls = tls_context(args.tls_dir)
     direct = all(addrs.values())
     if direct:
         probe = {}
-        ask_http(args.hosts[0], addrs[args.hosts[0]], probe)
+        ask_http(args.hosts[0], addrs[args.hosts[0]], probe, tls)
         direct = probe[args.hosts[0]] is not None
     print("polling %s %s" % ("over HTTP" if direct else "through podman exec", addrs), flush=True)
     stop = threading.Event()
@@ -84,7 +112,7 @@ def main():
             t = time.time()
             answers = {}
             if direct:
-                threads = [threading.Thread(target=ask_http, args=(h, addrs[h], answers)) for h in args.hosts]
+                threads = [threading.Thread(target=ask_http, args=(h, addrs[h], answers, tls)) for h in args.hosts]
             else:
                 threads = [threading.Thread(target=ask, args=(h, answers)) for h in args.hosts]
             for th in threads:
