@@ -113,12 +113,15 @@ security:
   description:
     - What the configuration in O(config_dir) turns on, as the roles write it, from the C(tls) and C(acl)
       blocks of C(security.hcl) - C(tls_rpc), C(tls_http) and C(rpc_upgrade_mode) as set there, C(tls) when
-      either of the first two is on, and C(acl). C(gossip) is on when C(gossip.hcl) exists; the key is never read.
+      either of the first two is on, and C(acl). C(gossip) is on when C(gossip.hcl) exists.
+    - C(gossip_key_sha256) is the SHA-256 (hex) of the key in C(gossip.hcl), so that a new key can be told from
+      the one in use without reading the key back; null without the file.
     - The roles use it to move a running cluster to TLS in Nomad's two passes, and to refuse what cannot be
       turned on while agents run.
   returned: always
   type: dict
-  sample: {tls: false, tls_rpc: false, tls_http: false, rpc_upgrade_mode: false, acl: false, gossip: false}
+  sample: {tls: false, tls_rpc: false, tls_http: false, rpc_upgrade_mode: false, acl: false, gossip: false,
+           gossip_key_sha256: null}
 nomad_version:
   description: The version C(nomad version) of O(binary) reports, or null when there is no such binary.
   returned: always
@@ -147,7 +150,7 @@ import socket
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 
@@ -231,18 +234,25 @@ def installed_version(module, binary):
 def security_switches(config_dir):
     """What the roles' security files turn on; files that do not parse count as off."""
     switches = dict(tls=False, tls_rpc=False, tls_http=False, rpc_upgrade_mode=False, acl=False,
-                    gossip=os.path.exists(os.path.join(config_dir, 'gossip.hcl')))
-    try:
-        with open(os.path.join(config_dir, 'security.hcl')) as handle:
-            config = loads(handle.read(), 'security.hcl')
-    except (IOError, OSError, HCLError):
-        return switches
+                    gossip=os.path.exists(os.path.join(config_dir, 'gossip.hcl')), gossip_key_sha256=None)
+    config, gossip = (read_hcl(os.path.join(config_dir, name)) for name in ('security.hcl', 'gossip.hcl'))
+    key = first_block(gossip.get('server')).get('encrypt')
+    if key:
+        switches['gossip_key_sha256'] = hashlib.sha256(to_bytes(key)).hexdigest()
     tls, acl = (first_block(config.get(name)) for name in ('tls', 'acl'))
     switches.update(tls_rpc=bool(tls.get('rpc')), tls_http=bool(tls.get('http')),
-                    rpc_upgrade_mode=bool(tls.get('rpc_upgrade_mode')),
-                    acl=bool(acl.get('enabled')))
+                    rpc_upgrade_mode=bool(tls.get('rpc_upgrade_mode')), acl=bool(acl.get('enabled')))
     switches['tls'] = switches['tls_rpc'] or switches['tls_http']
     return switches
+
+
+def read_hcl(path):
+    """A file the roles wrote, parsed; empty when it is missing or does not parse."""
+    try:
+        with open(path) as handle:
+            return loads(handle.read(), os.path.basename(path))
+    except (IOError, OSError, HCLError):
+        return {}
 
 
 def first_block(value):

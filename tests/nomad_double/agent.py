@@ -128,7 +128,7 @@ class Agent(object):
             self.listen(s.addresses['rpc'], s.ports['rpc'], RPCHandler, rpc_ctx, methods=methods, rpc_port=True,
                         accept_plaintext=s.tls.rpc_upgrade_mode)
             # Gossip is never TLS: serf has its own encryption (the keyring).
-            self.listen(s.addresses['serf'], s.ports['serf'], RPCHandler, methods=['Serf.Ping'])
+            self.listen(s.addresses['serf'], s.ports['serf'], RPCHandler, methods=['Serf.Ping', 'Serf.Keyring'])
             self.server.start()
             if self.join_addrs:
                 log('INFO', 'agent.joiner: starting retry join: servers="%s"' % ' '.join(self.join_addrs))
@@ -149,6 +149,8 @@ class Agent(object):
         srv = self.server
         if method == 'Serf.Ping':
             return srv.handle_ping(p)
+        if method == 'Serf.Keyring':
+            return srv.handle_keyring(p)
         if method == 'Raft.Sync':
             return srv.handle_sync(p)
         if method == 'HTTP.Forward':
@@ -305,7 +307,7 @@ class Agent(object):
                                   'state': 'Leader' if srv.is_leader else 'Follower' if leader else 'Candidate',
                                   'num_peers': str(max(0, len(srv.peers) - 1))})
             stats['serf']['members'] = str(len(srv.alive_members()) + 1)
-            stats['serf']['encrypted'] = str(self.encrypt_key is not None).lower()
+            stats['serf']['encrypted'] = str(bool(self.server.keys)).lower()
             body['member'] = self._member(srv.member_info(), 'alive')
         else:
             for k in ('nomad', 'raft', 'serf', 'vault'):

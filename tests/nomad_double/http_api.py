@@ -246,6 +246,15 @@ class API(object):
             if a.server is None:
                 raise APIError(501, 'Not a server')
             return Response(200, a.members_info())
+        if p.startswith('/v1/agent/keyring/'):
+            if a.server is None:
+                raise APIError(501, 'Invalid method')
+            self.acl(req)
+            op = p[len('/v1/agent/keyring/'):]
+            if op not in ('list', 'install', 'use', 'remove'):
+                raise APIError(404, 'resource not found')
+            key = None if op == 'list' else (req.json() or {}).get('Key')
+            return Response(200, a.server.keyring_query(op, key))
         if p == '/v1/agent/servers':
             self.acl(req)
             return Response(200, a.client.known_servers() if a.client else [])
@@ -382,7 +391,7 @@ class API(object):
                                      s.table_index('allocs')))
             return read(lambda: self._one(s.state['nodes'].get(nid), 'nodes', self._node_public), 'node not found')
         mm = re.match(r'^/v1/node/([^/]+)/(eligibility|drain)$', p)
-        if mm and IS_1X:
+        if mm:
             if m not in ('PUT', 'POST'):
                 raise APIError(405, 'Invalid method')
             return self.node_update(req, mm.group(1), mm.group(2))
@@ -603,10 +612,10 @@ class API(object):
             return empty_write(s.namespace_delete(name))
         raise APIError(405, 'Invalid method')
 
-    # -------------------------------------------------------------- node eligibility and drain (1.x)
+    # -------------------------------------------------------------- node eligibility and drain
     def node_update(self, req, nid, what):
         s = self.agent.server
-        if what == 'drain' and not req.body.strip():
+        if what == 'drain' and not req.body.strip() and IS_1X:
             # The pre-0.8 query form (?enable=true, no body) is gone in 1.1.0 (api/171).
             raise APIError(400, 'Request body is empty')
         body = req.json() or {}

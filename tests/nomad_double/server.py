@@ -8,6 +8,7 @@ leader writes; followers copy the leader's state (Raft.Sync) and forward
 requests to it.  This is much simpler than raft, and documented as such.
 """
 
+import base64
 import copy
 import hashlib
 import json
@@ -104,6 +105,24 @@ def alloc_terminal(a):
     return a['DesiredStatus'] in ('stop', 'evict') or a['ClientStatus'] in TERMINAL_CLIENT
 
 
+def key_id(key):
+    return hashlib.sha256(base64.b64decode(key)).hexdigest()[:16]
+
+
+def load_keyring(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def save_keyring(path, keys):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as handle:
+        json.dump(keys, handle)
+
+
 # Longer than a Raft.Sync long poll (2 s) and its round trip.
 CONTACT_TIMEOUT = 5.0
 
@@ -146,9 +165,14 @@ class Server(object):
         self.min_ttl = duration(s.get('min_heartbeat_ttl'), 10.0)
         self.grace = duration(s.get('heartbeat_grace'), 10.0)
         self.apply_delay = raft_apply_delay()
-        self.key_id = ''
-        if agent.encrypt_key:
-            self.key_id = hashlib.sha256(agent.encrypt_key).hexdigest()[:16]
+        # Serf's keyring, primary key first. Like Nomad's setupKeyrings, a
+        # keyring written at an earlier start wins over `encrypt`, which only
+        # seeds a missing one.
+        self.keyring_file = os.path.join(agent.data_dir, 'server', 'serf', 'keyring')
+        self.keys = load_keyring(self.keyring_file)
+        if self.keys is None and agent.encrypt_key:
+            self.keys = [base64.b64encode(agent.encrypt_key).decode()]
+            save_keyring(self.keyring_file, self.keys)
         self.stopping = False
 
     # ------------------------------------------------------------------ plumbing
@@ -216,10 +240,65 @@ class Server(object):
             return tls is not None
         return tls is None or tls.rpc_upgrade_mode
 
+    @property
+    def key_id(self):
+        """What stands for gossip encrypted with the primary key ('' for plain gossip)."""
+        return key_id(self.keys[0]) if self.keys else ''
+
+    def readable(self, payload):
+        """Memberlist tries every installed key on an incoming message."""
+        sender = payload.get('KeyID', '')
+        if not (sender in [key_id(k) for k in self.keys or []] or (not sender and not self.keys)):
+            raise APIError(403, 'gossip: no installed keys could decrypt the message')
+
+    def handle_keyring(self, payload):
+        """One server's part of a keyring query (serf's internal query handlers)."""
+        self.readable(payload)
+        op, key = payload.get('Op'), payload.get('Key')
+        with self.lock:
+            if self.keys is None:
+                return {'Error': 'Keyring is empty (encryption not enabled)' if op == 'list'
+                        else 'No keyring to modify (encryption not enabled)'}
+            if op == 'install' and key not in self.keys:
+                self.keys.append(key)
+            elif op == 'use':
+                if key not in self.keys:
+                    return {'Error': 'Requested key is not in the keyring'}
+                self.keys.remove(key)
+                self.keys.insert(0, key)
+            elif op == 'remove':
+                if key == self.keys[0]:
+                    return {'Error': 'Removing the primary key is not allowed'}
+                if key in self.keys:
+                    self.keys.remove(key)
+            if op != 'list':
+                save_keyring(self.keyring_file, self.keys)
+            return {'Keys': list(self.keys)}
+
+    def keyring_query(self, op, key=None):
+        """A keyring operation on every alive server, as serf's KeyManager runs it: the
+        keys each holds (for list) and how many failed."""
+        with self.lock:
+            targets = ['%s:%d' % (m['Addr'], m['Port']) for m in self.alive_members()]
+        payload = {'Op': op, 'Key': key, 'KeyID': self.key_id}
+        replies = [self.handle_keyring(dict(payload))]
+        for target in targets:
+            try:
+                replies.append(rpc_call(target, 'Serf.Keyring', payload, timeout=2.0))
+            except RPCError as e:
+                replies.append({'Error': e.message})
+        counts = {}
+        for reply in replies:
+            for k in reply.get('Keys') or []:
+                counts[k] = counts.get(k, 0) + 1
+        failed = len([r for r in replies if r.get('Error')])
+        if failed:
+            raise APIError(500, '%d/%d nodes reported failure' % (failed, len(replies)))
+        return {'Messages': {}, 'Keys': counts if op == 'list' else None, 'NumNodes': len(replies)}
+
     def handle_ping(self, payload):
         """A gossip ping from another server (over the serf port)."""
-        if payload.get('KeyID', '') != self.key_id:
-            raise APIError(403, 'gossip: no installed keys could decrypt the message')
+        self.readable(payload)
         if payload.get('Region') != self.agent.region:
             raise APIError(403, 'gossip: different region')
         with self.lock:
@@ -579,8 +658,8 @@ class Server(object):
         return out
 
     def node_drain(self, nid, spec, mark_eligible, meta):
-        """Node.UpdateDrain as 1.1.0 records it: the node turns ineligible and
-        stays so after the drain, which ends once its allocations stopped."""
+        """Node.UpdateDrain as 1.1.0 records it (0.9.1 the same, without LastDrain): the
+        node turns ineligible and stays so after the drain, which ends once its allocations stopped."""
         with self.cond:
             node = self.state['nodes'].get(nid)
             if not node:
@@ -599,8 +678,9 @@ class Server(object):
                                          'IgnoreSystemJobs': bool(spec.get('IgnoreSystemJobs')),
                                          'StartedAt': rfc3339(now)}
                 node['SchedulingEligibility'] = 'ineligible'
-                node['LastDrain'] = {'AccessorID': '', 'Meta': meta, 'StartedAt': rfc3339(now, nanos=False),
-                                     'Status': 'draining', 'UpdatedAt': rfc3339(now, nanos=False)}
+                if IS_1X:  # 0.9.1's nodes have no LastDrain
+                    node['LastDrain'] = {'AccessorID': '', 'Meta': meta, 'StartedAt': rfc3339(now, nanos=False),
+                                         'Status': 'draining', 'UpdatedAt': rfc3339(now, nanos=False)}
                 node['Events'] = (node.get('Events') or []) + [self._node_event(
                     'Node drain strategy set', 'Drain', idx)]
                 node['_drain_until'] = until

@@ -221,3 +221,36 @@ def test_no_second_bootstrap_was_attempted(verbose_converge):
         node.run("sleep 0.5")
     else:
         pytest.fail("a refused bootstrap does not show in the agent's log, so its absence above proves nothing")
+
+
+# ---- a new gossip key on the running servers: last, since it changes the key ----
+
+NEW_GOSSIP_KEY = "HpVvH8gU1DNY3LaSUrQ2Ww=="
+
+
+def test_a_new_gossip_key_is_rotated_in_while_the_servers_run(scenario):
+    from testinfra import get_host
+    hosts = {name: get_host("podman://" + name) for name in HOSTS}
+
+    def started():
+        return {name: node.check_output("systemctl show nomad -p ExecMainStartTimestamp --value")
+                for name, node in hosts.items()}
+
+    before = started()
+    result = scenario.playbook("converge.yml", "-e", "nomad_encrypt=%s" % NEW_GOSSIP_KEY)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "Rotate the running servers to a new gossip key" in out and NEW_GOSSIP_KEY not in out
+    assert started() == before, "an agent restarted: the key went through the keyring API"
+    token = _secret("acl-token")
+    node = hosts["nomad1"]
+    code, status, body = _curl(node, "https://127.0.0.1:4646/v1/agent/keyring/list",
+                               CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+    assert (code, status) == (0, "200"), body
+    assert json.loads(body)["Keys"] == {NEW_GOSSIP_KEY: 3}
+    for name, each in hosts.items():
+        cfg = pyhcl.loads(each.file("/etc/nomad.d/gossip.hcl").content_string)
+        assert cfg["server"]["encrypt"] == NEW_GOSSIP_KEY, name
+        members = json.loads(_curl(each, "https://127.0.0.1:4646/v1/agent/members",
+                                   CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)[2])["Members"]
+        assert sorted(m["Status"] for m in members) == ["alive"] * 3, name

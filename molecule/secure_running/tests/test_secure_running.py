@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """TLS and then ACLs came on for a running cluster in Nomad's way - a rolling
 pass into rpc_upgrade_mode, then one without it - with a leader throughout,
-one server down at a time and the job's allocations kept; supplied
-certificates that do not fit are refused before anything changes.
+one server down at a time, each node drained before its restart and the job
+running 3 allocations throughout; supplied certificates that do not fit are
+refused before anything changes.
 
 The poller (molecule/shared/poll_leader.py) sampled every server about three
 times a second from before the change until now; see molecule/rolling for
@@ -90,7 +91,7 @@ def test_leader_present_throughout_and_one_server_down_at_most(samples):
     assert min(len(s["answering"]) for s in samples) >= 2
 
 
-def test_the_job_kept_its_allocations():
+def test_the_drains_moved_the_job_and_lost_nothing():
     with open(_scratch("allocations-before.json")) as handle:
         before = json.load(handle)
     status, body = _https("nomad1", "/v1/job/keep/allocations", _token())
@@ -98,10 +99,20 @@ def test_the_job_kept_its_allocations():
     allocs = json.loads(body)
     running = [a["ID"] for a in allocs if a["ClientStatus"] == "running" and a["DesiredStatus"] == "run"]
     lost = [a["ID"] for a in allocs if a["ClientStatus"] in ("lost", "failed")]
-    print("running before %d, now %d (kept %d); lost or failed %s"
-          % (len(before), len(running), len(set(before) & set(running)), lost))
-    assert len(before) == 3 and len(running) == 3
+    migrated = [a["ID"] for a in allocs if a["DesiredStatus"] == "stop" and a["ID"] in before]
+    print("running before %d, now %d (kept %d, moved by a drain %d); lost or failed %s"
+          % (len(before), len(running), len(set(before) & set(running)), len(migrated), lost))
+    assert len(before) == 3 and len(running) == 3 and not lost
+    assert migrated, "no allocation was moved: the nodes were not drained"
     assert json.loads(_https("nomad1", "/v1/job/keep", _token())[1])["Status"] == "running"
+
+
+def test_every_node_is_eligible_again():
+    status, body = _https("nomad1", "/v1/nodes", _token())
+    assert status == 200, body
+    nodes = json.loads(body)
+    assert sorted((n["Name"], n["Status"], n["SchedulingEligibility"], n["Drain"]) for n in nodes) == [
+        (h, "ready", "eligible", False) for h in HOSTS]
 
 
 def test_a_key_of_another_certificate_is_refused_before_anything_changes(scenario):

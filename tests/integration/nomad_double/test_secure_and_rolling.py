@@ -237,3 +237,50 @@ def test_tls_comes_to_a_running_cluster_in_two_rolling_passes(cluster, tmp_path)
         wait_until(lambda: leader_of(a), 30, what='%s reaching the leader' % a.name)
     st, _h, members = agents[0].get('/v1/agent/members')
     assert sorted(m['Status'] for m in members['Members']) == ['alive'] * 3
+
+
+def _encrypted_servers(cluster, key):
+    agents = cluster.servers(3, client=False)
+    for a in agents:
+        a.write(open(a.config_path).read().replace('  enabled = true\n', '  enabled = true\n  encrypt = "%s"\n' % key, 1))
+        a.start()
+    wait_until(lambda: leader_of(agents[0]), 40, what='a leader')
+    wait_until(lambda: len([m for m in agents[0].get('/v1/agent/members')[2]['Members'] if m['Status'] == 'alive']) == 3,
+               30, what='3 servers alive')
+    return agents
+
+
+def _keys(agent):
+    st, _h, body = agent.get('/v1/agent/keyring/list')
+    assert st == 200, body
+    return body['Keys'], body['NumNodes']
+
+
+def test_the_gossip_key_of_running_servers_rotates_and_outlives_a_restart(cluster):
+    from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadClient
+    from ansible_collections.nomadops.nomad.plugins.modules.nomad_gossip_keyring import rotate
+
+    agents = _encrypted_servers(cluster, KEY_A)
+    assert _keys(agents[0]) == ({KEY_A: 3}, 3)
+    client = NomadClient(address=agents[1].addr)
+    assert rotate(client, KEY_B, check_mode=True)['changed'] and _keys(agents[0]) == ({KEY_A: 3}, 3)
+    result = rotate(client, KEY_B, check_mode=False)
+    assert (result['installed'], result['removed'], result['num_nodes']) == (True, 1, 3)
+    assert _keys(agents[2]) == ({KEY_B: 3}, 3)
+    assert rotate(client, KEY_B, check_mode=False)['changed'] is False
+    # The keyring in data_dir wins over the config's old encrypt at the next start.
+    agents[2].stop()
+    agents[2].start()
+    wait_until(lambda: _keys(agents[2]) == ({KEY_B: 3}, 3), 30, what='the restarted server gossiping with KEY_B')
+
+
+def test_a_keyring_operation_on_plain_servers_fails_as_nomad_says(cluster):
+    agents = cluster.servers(3, client=False)
+    for a in agents:
+        a.start()
+    wait_until(lambda: len([m for m in agents[0].get('/v1/agent/members')[2]['Members'] if m['Status'] == 'alive']) == 3,
+               30, what='3 servers alive')
+    st, _h, body = agents[0].get('/v1/agent/keyring/list')
+    assert (st, body) == (500, '3/3 nodes reported failure')
+    st, _h, body = http('PUT', agents[0].addr + '/v1/agent/keyring/install', {'Key': KEY_B})
+    assert (st, body) == (500, '3/3 nodes reported failure')

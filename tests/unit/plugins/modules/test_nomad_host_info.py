@@ -133,7 +133,7 @@ def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, 
     conf.mkdir()
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(conf)), capsys)
     off = {'tls': False, 'tls_rpc': False, 'tls_http': False, 'rpc_upgrade_mode': False, 'acl': False,
-           'gossip': False}
+           'gossip': False, 'gossip_key_sha256': None}
     assert not failed and result['security'] == off
     # Nomad's first TLS pass on a running cluster: RPC in upgrade mode, HTTP as it was, no ACLs yet.
     (conf / 'security.hcl').write_text('tls {\n  http = false\n  rpc = true\n  rpc_upgrade_mode = true\n}\n')
@@ -142,6 +142,7 @@ def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, 
     (conf / 'security.hcl').write_text('tls {\n  http = true\n  rpc = true\n}\nacl {\n  enabled = true\n}\n')
     (conf / 'gossip.hcl').write_text('server {\n  encrypt = "cg8StVXbQJ0gPvMd9o7yrg=="\n}\n')
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(conf)), capsys)
-    assert not failed and result['security'] == dict(off, tls=True, tls_rpc=True, tls_http=True, acl=True,
-                                                     gossip=True)
+    assert not failed and result['security'] == dict(
+        off, tls=True, tls_rpc=True, tls_http=True, acl=True, gossip=True,
+        gossip_key_sha256='8f5e90698d144db9d16e2f7e758a780142e900116e08172047d794aa3a4c554f')
     assert 'cg8StVXbQJ0gPvMd9o7yrg==' not in repr(result)
