@@ -121,3 +121,20 @@ def servers_down(samples):
     print("samples with a server down: %d; fewest servers answering in one sample: %d"
           % (len(down), min(len(s["answering"]) for s in samples)))
     return down
+
+
+# What "a leader throughout, one server down at most" allows (molecule/rolling
+# says why): one election, and samples dense enough to see it.
+MAX_GAP = 5.0
+MAX_SAMPLE_SPACING = 2.5
+
+
+def assert_a_leader_throughout(samples):
+    """A self-acknowledged leader in every stretch longer than MAX_GAP, at least two of
+    the three servers answering in every sample, and some sample with a server down."""
+    spacing, longest = leader_gaps(samples)
+    assert spacing <= MAX_SAMPLE_SPACING, "samples too sparse to support the claim"
+    assert longest <= MAX_GAP
+    assert samples[-1]["self_leader"], "no leader at the end"
+    assert servers_down(samples), "no sample saw a server down: the restarts were not observed"
+    assert min(len(s["answering"]) for s in samples) >= 2

@@ -35,7 +35,7 @@ options:
   path:
     description:
       - The configuration file to write, for example C(/etc/nomad.d/server.hcl).
-      - Its directory must exist.
+      - Its directory is created (mode C(0755)) when missing, as O(dir) is.
       - Give either O(path) and O(settings), or O(dir) and O(files).
     type: path
   dir:
@@ -255,7 +255,12 @@ class AgentConfigFile:
         """Replace the file atomically: readers see the old or the new text, never a mix."""
         directory = os.path.dirname(self.path) or '.'
         if not os.path.isdir(directory):
-            raise ConfigFileError('Failed to write %s: directory %s does not exist' % (self.path, directory))
+            # A host's first run may write a secret file (gossip.hcl) before the other files.
+            try:
+                os.makedirs(directory, 0o755)
+            except OSError as exc:
+                raise ConfigFileError('Failed to write %s: cannot create %s: %s'
+                                      % (self.path, directory, to_native(exc)))
         try:
             # mkstemp creates the file 0600, so a secret is never world-readable, not even briefly.
             fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(self.path), dir=directory)

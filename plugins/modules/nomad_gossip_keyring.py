@@ -21,8 +21,8 @@ description:
   - This is how the key of a running cluster changes. A server keeps the keyring it wrote at its first start in
     its C(data_dir) and ignores a new C(encrypt) in its configuration, so changing the file and restarting does
     nothing.
-  - It cannot turn encryption on. Servers that run without it have no keyring; Nomad answers
-    C(No keyring to modify (encryption not enabled)) and the module fails saying so.
+  - It cannot turn encryption on. Servers that run without it have no keyring, Nomad answers
+    C(3/3 nodes reported failure), and the module fails saying what that usually means.
   - The keys are secrets. They are never returned or shown, and are removed from Nomad's error messages.
 author:
   - nomadops maintainers (@nomadops)
@@ -138,8 +138,10 @@ def main():
     except NomadError as e:
         # Nomad's messages do not carry keys, but a wrong one must never leak.
         message = str(e).replace(key, '<key>')
-        if 'encryption not enabled' in message:
-            message += '; the servers run without gossip encryption, which cannot be turned on while they run'
+        if 'nodes reported failure' in message:
+            # Nomad's answer drops serf's per-server messages; say what the count usually means.
+            message += (' (servers that run without gossip encryption answer this: they have no keyring, and '
+                        'encryption cannot be turned on while they run)')
         module.fail_json(msg='Failed to rotate the gossip key through %s: %s' % (address, message))
     module.exit_json(**result)
 

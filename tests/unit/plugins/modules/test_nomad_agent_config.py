@@ -182,12 +182,20 @@ def test_value_that_cannot_be_rendered_fails_naming_the_file(tmp_path):
     assert not os.path.exists(path)
 
 
-def test_missing_directory_fails_clearly(tmp_path):
+def test_a_missing_directory_is_created_like_dir_mode_does(tmp_path):
     path = str(tmp_path / 'nowhere' / 'nomad.hcl')
     result = run(dict(path=path, settings={'datacenter': 'home'}))
+    assert not result.get('failed') and result['changed'] is True
+    assert oct(os.stat(str(tmp_path / 'nowhere')).st_mode & 0o777) == '0o755'
+    assert 'datacenter = "home"' in open(path).read()
+
+
+def test_a_path_under_a_file_fails_clearly(tmp_path):
+    (tmp_path / 'file').write_text('')
+    path = str(tmp_path / 'file' / 'sub' / 'nomad.hcl')
+    result = run(dict(path=path, settings={'datacenter': 'home'}))
     assert result['failed'] is True
-    assert 'does not exist' in result['msg']
-    assert path in result['msg']
+    assert result['msg'] == "Failed to read %s: [Errno 20] Not a directory: '%s'" % (path, path)
 
 
 def test_recorded_agent_config_samples_round_trip(tmp_path):
