@@ -34,6 +34,7 @@ attributes:
     description: Lists the keyring and reports whether the key would change; sends nothing else.
   diff_mode:
     support: none
+    description: Keys are secrets; there is nothing to show.
 options:
   key:
     description:
