@@ -251,9 +251,9 @@ def _encrypted_servers(cluster, key):
 
 
 def _keys(agent):
+    """(keys with how many servers hold each, servers asked); None while the agent cannot say."""
     st, _h, body = agent.get('/v1/agent/keyring/list')
-    assert st == 200, body
-    return body['Keys'], body['NumNodes']
+    return (body['Keys'], body['NumNodes']) if st == 200 else None
 
 
 def test_the_gossip_key_of_running_servers_rotates_and_outlives_a_restart(cluster):
