@@ -8,7 +8,6 @@ real ``ansible`` CLI from the repository root."""
 import atexit
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import urllib.request
 import pytest
 
 from tests.support.agent_teardown import teardown
+from tests.support.ports import free_ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
@@ -39,18 +39,6 @@ def nomad_binary(workdir):
     if proc.returncode != 0 or not os.path.isfile(out):
         pytest.fail('building the test double failed (%d): %s%s' % (proc.returncode, proc.stdout, proc.stderr))
     return out
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for dummy in range(n):
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
 
 
 AGENT_HCL = '''name       = "{name}"

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from tests.support.ports import free_ports  # noqa: F401 (the tests import it from here)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TESTS = os.path.join(ROOT, 'tests')
@@ -46,21 +47,6 @@ def require_1x():
     m = re.match(r'Nomad v(\d+)\.', out)
     if not m or int(m.group(1)) < 1:
         pytest.skip('NOMAD_TEST_BINARY is not a Nomad 1.x: %s' % out.strip())
-
-
-def free_ports(n):
-    socks = []
-    ports = []
-    while len(ports) < n:
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        p = s.getsockname()[1]
-        socks.append(s)
-        if p not in ports:
-            ports.append(p)
-    for s in socks:
-        s.close()
-    return ports
 
 
 def nomad_cmd():
