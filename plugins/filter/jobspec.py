@@ -12,9 +12,6 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six import binary_type, string_types
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
-from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
-
 
 def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=redefined-builtin
     """HCL job file text to the API job dict, as Nomad 0.9.1 (hcl1) or 1.1.0 (hcl2) reads it."""
@@ -28,6 +25,13 @@ def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=
         raise AnsibleFilterError('jobspec: dialect must be hcl1 or hcl2, got %r' % (dialect,))
     if vars is not None and (dialect != 'hcl2' or not isinstance(vars, dict)):
         raise AnsibleFilterError('jobspec: vars must be a dict, and are for dialect=hcl2 only')
+    # Imported here, not when the file loads: Ansible loads every filter file
+    # in every worker that templates anything, and the parsers (python-hcl2
+    # and lark among them) would cost each task on each host about a tenth of
+    # a second, whether or not it uses this filter.
+    from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, parse_jobspec
+    from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
+
     try:
         if dialect == 'hcl2':
             return parse_hcl2_jobspec(to_text(text), filename=filename, variables=vars)

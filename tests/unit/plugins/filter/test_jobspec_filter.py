@@ -112,3 +112,21 @@ def test_hcl2_file_in_hcl1_and_vars_without_hcl2_are_refused():
         jobspec(HCL2_JOB, filename='web.nomad', vars={'count': 4})
     with pytest.raises(AnsibleFilterError, match='dialect must be hcl1 or hcl2'):
         jobspec(HCL2_JOB, dialect='hcl3')
+
+
+def test_loading_the_filter_files_imports_no_parser():
+    # Ansible loads every filter file in every worker process that templates
+    # anything; a parser imported at load time would be paid by every task on
+    # every host. Checked in a fresh interpreter: this one has them loaded.
+    filters = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'filter')
+    names = sorted(f[:-3] for f in os.listdir(filters) if f.endswith('.py'))
+    probe = ('import sys\n'
+             'for name in %r:\n'
+             '    __import__("ansible_collections.nomadops.nomad.plugins.filter." + name)\n'
+             'print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("hcl2", "lark")\n'
+             '                      or m.endswith((".jobspec_hcl2", ".hcl2_eval", "module_utils.jobspec")))))\n'
+             % (names,))
+    run = subprocess.run([sys.executable, '-c', probe], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    assert 'jobspec' in names
+    assert run.stdout.decode().strip() == ''
