@@ -5,7 +5,8 @@
 """Time playbooks/cluster.yml on local podman hosts, and print the figures.
 
 Scenario cluster3 (three hosts, each server and client, as molecule/default):
-  cold converge   fresh hosts (created and prepared untimed) to a ready cluster
+  cold converge   fresh hosts (created and prepared untimed) to a ready cluster,
+                  and how busy the machine's cores were meanwhile
   time to ready   from the first agent's start (systemd's timestamp) to the end of
                   the converge, whose last task is the readiness gate; and how long
                   that gate itself waited
@@ -13,7 +14,8 @@ Scenario cluster3 (three hosts, each server and client, as molecule/default):
   module calls    per host, in one more re-run at -vvv: every module the hosts
                   ran (the round trips that decide a re-run's time)
 Scenario cluster13 (three server+client hosts plus ten client-only hosts):
-  the same, all 13 hosts in one batch of forks.
+  the same, all 13 hosts in one batch of forks; with cluster3 in the same run,
+  it also prints the ratio of the two.
 Scenario cluster3-docker: cluster3 with nomad_docker_enabled=true (the roles
   install Docker from the test hosts' offline repository); with cluster3 in the
   same run, it also prints what Docker adds.
@@ -172,6 +174,14 @@ def first_start(hosts):
     return min(stamps) if stamps else None
 
 
+def cpu_jiffies():
+    """(busy, total) jiffies of the whole machine: containers, controller and all."""
+    with open('/proc/stat') as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def run(name, keep, log, transport):
     print('%s (%s):' % (name, transport))
     scenario, extra = SCENARIOS[name]
@@ -179,11 +189,17 @@ def run(name, keep, log, transport):
     molecule('create', scenario, log)  # create + prepare (mirror copied in): not timed
     save_key()
     inventory, names = ssh_inventory(scenario) if transport == 'ssh' else (None, {})
+    busy, total = cpu_jiffies()
     cold, out = molecule('converge', scenario, log, inventory, extra)
     ended = time.time()
+    busy, total = [after - before for after, before in zip(cpu_jiffies(), (busy, total))]
     changed = recap(out)
     print('  cold converge      %6.1f s   changed tasks: %d over %d hosts'
           % (cold, sum(changed.values()), len(changed)))
+    # The hosts share this machine's cores: when they are all busy, more
+    # hosts cannot be served in parallel, whatever the playbook does.
+    print('  machine CPU busy   %5.0f %%   of %d cores during the cold converge'
+          % (100.0 * busy / total, os.cpu_count()))
     started = first_start([h for h in changed if h != 'localhost'])
     gate = waited(out)
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
@@ -217,6 +233,9 @@ def main():
     for name in ('cluster3', 'cluster3-docker', 'cluster13'):
         if not args.only or name in args.only:
             figures[name] = run(name, args.keep, args.log, args.transport)
+    if 'cluster3' in figures and 'cluster13' in figures:
+        print('cluster13 / cluster3: cold converge %.2fx, re-run %.2fx' % tuple(
+            thirteen / three for thirteen, three in zip(figures['cluster13'], figures['cluster3'])))
     if 'cluster3' in figures and 'cluster3-docker' in figures:
         (cold, again), (dcold, dagain) = figures['cluster3'], figures['cluster3-docker']
         print('Docker adds %+.1f s to the cold converge and %+.1f s to the re-run' % (dcold - cold, dagain - again))

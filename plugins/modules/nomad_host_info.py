@@ -153,6 +153,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
+from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
 
 SIOCGIFADDR = 0x8915
 SYS_NET = '/sys/class/net'
@@ -205,22 +206,6 @@ def primary_interface(addresses, default):
         if addresses[name] and not is_bridge_or_port(name):
             return name
     return None
-
-
-def service_state(module, name):
-    systemctl = module.get_bin_path('systemctl')
-    state = dict(installed=False, active=False, enabled=False)
-    if not systemctl:
-        return state
-    rc, out, dummy = module.run_command([systemctl, 'show', name + '.service',
-                                         '--property=LoadState,ActiveState,UnitFileState'])
-    if rc != 0:
-        return state
-    props = dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
-    state['installed'] = props.get('LoadState') == 'loaded'
-    state['active'] = props.get('ActiveState') in ('active', 'reloading')
-    state['enabled'] = props.get('UnitFileState') in ('enabled', 'enabled-runtime', 'linked', 'alias')
-    return state
 
 
 def installed_version(module, binary):
