@@ -10,6 +10,8 @@ Scenario cluster3 (three hosts, each server and client, as molecule/default):
   time to ready   from the first agent's start (systemd's timestamp) to the end of
                   the converge, whose last task is the readiness gate; and how long
                   that gate itself waited
+  servers started how far apart the servers' agents started (they wait for one
+                  moment, so that no client registers with a server not yet up)
   re-run          the same playbook again (must change nothing)
   module calls    per host, in one more re-run at -vvv: every module the hosts
                   ran (the round trips that decide a re-run's time)
@@ -69,9 +71,10 @@ def podman(*args):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True).stdout.decode()
 
 
-def scenario_hosts(scenario):
+def scenario_hosts(scenario, group=None):
     with open(os.path.join(ROOT, 'bench', 'molecule', scenario, 'molecule.yml')) as handle:
-        return [p['name'] for p in yaml.safe_load(handle)['platforms']]
+        platforms = yaml.safe_load(handle)['platforms']
+    return [p['name'] for p in platforms if group is None or group in p.get('groups', [])]
 
 
 def ssh_inventory(scenario):
@@ -161,6 +164,21 @@ def save_key():
                 out.write(src.read())
 
 
+def start_spread(hosts):
+    """Seconds between the first and the last start of the nomad unit among hosts.
+
+    The containers share one kernel, so their monotonic clocks (microseconds)
+    can be compared."""
+    stamps = []
+    for host in hosts:
+        out = subprocess.run(
+            ['bash', '-c', '. tests/hosts/env.sh && podman exec "$0" systemctl show nomad -p ExecMainStartTimestampMonotonic --value',
+             host], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+        if out.isdigit() and int(out):
+            stamps.append(int(out) / 1e6)
+    return max(stamps) - min(stamps) if len(stamps) > 1 else None
+
+
 def first_start(hosts):
     """Earliest wall-clock start of the nomad unit among hosts (1 s resolution)."""
     stamps = []
@@ -204,6 +222,8 @@ def run(name, keep, log, transport):
     gate = waited(out)
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
           % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
+    spread = start_spread(scenario_hosts(scenario, 'nomad_servers'))
+    print('  servers started    %6s s   apart (first to last)' % ('%.3f' % spread if spread is not None else '?'))
     again, out = molecule('converge', scenario, log, inventory, extra)
     changed = recap(out)
     print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))

@@ -120,11 +120,11 @@ def main():
     p = module.params
     unit = p['name'] + '.service'
 
-    wait = p['at'] - time.time() if p['at'] is not None else 0.0
-    if wait > p['max_wait']:
+    ahead = p['at'] - time.time() if p['at'] is not None else 0.0
+    if ahead > p['max_wait']:
         module.fail_json(msg='at is %.1f s ahead of this host\'s clock, more than max_wait (%.1f s): '
                              'the clocks of the controller and this host disagree, or at is not a moment '
-                             'from now(); nothing was changed' % (wait, p['max_wait']))
+                             'from now(); nothing was changed' % (ahead, p['max_wait']))
 
     before = service_state(module, p['name'])
     if not before['installed'] and not module.check_mode:
@@ -143,6 +143,8 @@ def main():
     if enable:
         module.run_command([systemctl, 'enable' if p['enabled'] else 'disable', unit], check_rc=True)
     if start:
+        # Read the clock again: reading and enabling the unit took time.
+        wait = p['at'] - time.time() if p['at'] is not None else 0.0
         if wait > 0:
             time.sleep(wait)
             result['waited'] = round(wait, 3)

@@ -16,7 +16,7 @@ MISSING = 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n'
 
 
 class Host(object):
-    """systemctl and the clock of a host; `now` moves only when the module sleeps."""
+    """systemctl and the clock of a host: each command takes 50 ms, and a sleep as long as it says."""
 
     def __init__(self, monkeypatch, state, start_rc=0, now=1000.0):
         self.state, self.start_rc, self.now = state, start_rc, now
@@ -28,6 +28,7 @@ class Host(object):
 
     def run_command(self, args):
         self.calls.append((self.now, args[1:]))
+        self.now += 0.05
         if args[1] == 'show':
             return 0, self.state, ''
         if args[1] == 'start' and self.start_rc:
@@ -50,7 +51,8 @@ def test_waits_for_the_moment_then_enables_and_starts(monkeypatch, capsys):
     start_time = [when for when, args in host.calls if args[0] == 'start'][0]
     assert start_time == 1002.5
     assert result['changed'] and result['started'] and result['enabled'] and result['active']
-    assert result['waited'] == 2.5 and result['late'] == 0.0
+    # Reading and enabling the unit took 0.1 s of the wait, not added to it.
+    assert result['waited'] == 2.4 and result['late'] == 0.0
 
 
 def test_a_host_reached_after_the_moment_starts_at_once_and_says_how_late(monkeypatch, capsys):
@@ -58,7 +60,8 @@ def test_a_host_reached_after_the_moment_starts_at_once_and_says_how_late(monkey
     failed, result = run_module(nomad_agent_start.main, dict(at=1000.0), capsys)
     assert not failed, result
     assert host.slept == []
-    assert result['started'] and result['waited'] == 0.0 and result['late'] == 1.25
+    # Reached 1.25 s late, then 0.1 s reading and enabling the unit.
+    assert result['started'] and result['waited'] == 0.0 and result['late'] == 1.35
 
 
 def test_a_running_enabled_unit_is_left_alone_and_nothing_waits(monkeypatch, capsys):
