@@ -223,7 +223,7 @@ def run(name, keep, log, transport):
     print('  time to ready      %6s s   (first agent start to converge end; the gate itself waited %s s)'
           % ('%.1f' % (ended - started) if started else '?', '%.1f' % gate if gate is not None else '?'))
     spread = start_spread(scenario_hosts(scenario, 'nomad_servers'))
-    print('  servers started    %6s s   apart (first to last)' % ('%.3f' % spread if spread is not None else '?'))
+    print('  servers started    %6s s   apart (first to last)' % ('?' if spread is None else '{:.3f}'.format(spread)))
     again, out = molecule('converge', scenario, log, inventory, extra)
     changed = recap(out)
     print('  idempotent re-run  %6.1f s   changed tasks: %d' % (again, sum(changed.values())))
