@@ -164,18 +164,20 @@ def save_key():
                 out.write(src.read())
 
 
+def unit_property(host, name):
+    """A property of the nomad unit on a host, as `systemctl show` gives it ('' if unreadable)."""
+    return subprocess.run(
+        ['bash', '-c', '. tests/hosts/env.sh && podman exec "$0" systemctl show nomad -p "$1" --value', host, name],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+
+
 def start_spread(hosts):
     """Seconds between the first and the last start of the nomad unit among hosts.
 
     The containers share one kernel, so their monotonic clocks (microseconds)
     can be compared."""
-    stamps = []
-    for host in hosts:
-        out = subprocess.run(
-            ['bash', '-c', '. tests/hosts/env.sh && podman exec "$0" systemctl show nomad -p ExecMainStartTimestampMonotonic --value',
-             host], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
-        if out.isdigit() and int(out):
-            stamps.append(int(out) / 1e6)
+    stamps = [int(out) / 1e6 for out in (unit_property(host, 'ExecMainStartTimestampMonotonic') for host in hosts)
+              if out.isdigit() and int(out)]
     return max(stamps) - min(stamps) if len(stamps) > 1 else None
 
 
@@ -183,9 +185,7 @@ def first_start(hosts):
     """Earliest wall-clock start of the nomad unit among hosts (1 s resolution)."""
     stamps = []
     for host in hosts:
-        out = subprocess.run(
-            ['bash', '-c', '. tests/hosts/env.sh && podman exec "$0" systemctl show nomad -p ExecMainStartTimestamp --value',
-             host], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+        out = unit_property(host, 'ExecMainStartTimestamp')
         if out:
             stamp = datetime.datetime.strptime(out.split(' ', 1)[1], '%Y-%m-%d %H:%M:%S %Z')
             stamps.append(stamp.replace(tzinfo=datetime.timezone.utc).timestamp())
