@@ -80,3 +80,8 @@ def upgrade_problem(installed, target, allow_downgrade=False):
         return ('Nomad %s is installed and %s was asked for: Nomad supports upgrading one point release at a time, '
                 'so go through %d.%d.x first' % (installed, target, through[0], through[1]))
     return None
+
+
+def has_node_pools(version):
+    """Node pools came in 1.6; older agents have no /v1/node/pool endpoints."""
+    return parse_version(version) >= (1, 6, 0)
