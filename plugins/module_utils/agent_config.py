@@ -6,7 +6,9 @@ config directory is loaded and merged.
 
 Two schemas are known: Nomad 0.9.1's (the default) and Nomad 1.1's
 (``validate(..., schema='1.1')``); versions.agent_schema() says which one a
-release gets, and for a release it has none for, only the syntax is checked.
+release gets. From 1.3 on the installed binary judges (``nomad config
+validate``, see versions.validated_by_binary); for the releases in between
+only the syntax is checked here.
 
 Standard library only: this ships to managed hosts.  Errors are raised as
 :class:`AgentConfigError` carrying the message that Nomad prints, so a bad
@@ -475,6 +477,11 @@ def _validate_1_1(config, filename, text):
 def _bad_key(msg):
     m = re.search(r'invalid key: (\S+)', msg)
     return m.group(1) if m else None
+
+
+def line_of(text, key, block=None):
+    """1-based line of ``key`` in the source (inside ``block`` when given), or None."""
+    return _line_of(text, key, block)
 
 
 def _line_of(text, key, block=None):

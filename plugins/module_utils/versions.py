@@ -15,13 +15,42 @@ import re
 
 _VERSION = re.compile(r'^v?(\d+)\.(\d+)\.(\d+)(?:[-+~].*)?$')
 
-# The agent-config schemas the collection knows, by the release line they
-# describe exactly (agent_config.py). 1.0.x is checked with 1.1's, which
-# only adds keys; any other release gets no unknown-key check at all, so a key
-# newer than what the collection knows is never refused.
+# How an agent config is judged before it is written, by release:
+# - 0.9.0-0.9.1 and 1.0.x-1.1.x: the Python schemas of agent_config.py (1.0.x
+#   is checked with 1.1's, which only adds keys);
+# - 1.3.0 and later: the installed binary itself (`nomad config validate`),
+#   which knows every key of its own release, so the collection need not;
+# - anything else: the syntax only, so that a key newer than what the
+#   collection knows is never refused.
 _AGENT_SCHEMAS = (
     ((0, 9, 0), (0, 9, 1), '0.9.1'),
     ((1, 0, 0), (1, 1, 99999), '1.1'),
+)
+# `nomad config validate` exists since 1.2, but 1.2's loads the files without
+# the agent's start-up checks; from 1.3 on it runs them.
+BINARY_VALIDATES_FROM = (1, 3, 0)
+
+# Agent config settings that a release dropped, as its upgrade guide says:
+# (key path, the release that dropped it, what to use instead, the values it
+# refuses or None for any). '*' in a path stands for any plugin name.
+REMOVED_SETTINGS = (
+    (('server', 'raft_protocol'), (1, 4, 0),
+     'raft_protocol = 3, or no raft_protocol at all (3 is the default since 1.3.0); '
+     'see "Upgrading to Raft Protocol 3" in the upgrade guide', (1, 2, '1', '2')),
+    (('plugin', 'raw_exec', 'config', 'no_cgroups'), (1, 8, 0),
+     'nothing: it has had no effect since 1.7.0, so leave it out', None),
+    (('client', 'options', 'driver.raw_exec.no_cgroups'), (1, 8, 0),
+     'nothing: it has had no effect since 1.7.0, so leave it out', None),
+    (('tls', 'tls_prefer_server_cipher_suites'), (1, 9, 0),
+     'nothing: Go ignores the preference, so leave it out (tls_cipher_suites still picks the suites)', None),
+    (('vault', 'token'), (1, 10, 0),
+     'workload identity: vault.default_identity on the servers and a JWT auth method in Vault', None),
+    (('vault', 'allow_unauthenticated'), (1, 10, 0),
+     'workload identity: tasks no longer hand Nomad a Vault token', None),
+    (('vault', 'task_token_ttl'), (1, 10, 0),
+     'the token TTL of the Vault role that the workload identity logs in with', None),
+    (('consul', 'allow_unauthenticated'), (1, 10, 0),
+     'workload identity: consul.service_identity and consul.task_identity on the servers', None),
 )
 
 
@@ -34,12 +63,65 @@ def parse_version(text):
 
 
 def agent_schema(version):
-    """'0.9.1', '1.1' or None (no schema known for this release)."""
+    """'0.9.1' or '1.1': the Python schema the keys are checked against; None
+    where there is none (see validated_by_binary for who judges then)."""
     parsed = parse_version(version)
     for low, high, schema in _AGENT_SCHEMAS:
         if low <= parsed <= high:
             return schema
     return None
+
+
+def validated_by_binary(version):
+    """Whether `nomad config validate` of the installed binary is the judge."""
+    return parse_version(version) >= BINARY_VALIDATES_FROM
+
+
+def _dotted(release):
+    return '%d.%d.%d' % release
+
+
+def _blocks(value):
+    """A block as objects, from settings (a dict) or decoded HCL (a list of dicts)."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def _lookup(config, path):
+    """(dotted key, value) for every place ``path`` names in ``config``."""
+    found = [((), config)]
+    for step in path:
+        deeper = []
+        for where, value in found:
+            for obj in _blocks(value):
+                for key in (obj if step == '*' else [step]):
+                    if key in obj:
+                        deeper.append((where + (key,), obj[key]))
+        found = deeper
+    return [('.'.join(where), value) for where, value in found]
+
+
+def removed_settings(config, version):
+    """[(dotted key, release that dropped it, what to use instead)] for the
+    settings in ``config`` that ``version`` no longer accepts."""
+    parsed = parse_version(version)
+    problems = []
+    for path, release, instead, values in REMOVED_SETTINGS:
+        if parsed < release:
+            continue
+        for key, value in _lookup(config, path):
+            if values is None or value in values:
+                problems.append((key, _dotted(release), instead))
+    return problems
+
+
+def removed_setting_message(key, release, instead, version, where):
+    """One removed setting in words; ``where`` names the file (and line) or variable."""
+    return ('%s: %s was removed in Nomad %s, so Nomad %s refuses it; use instead: %s'
+            % (where, key, release, version, instead))
 
 
 def job_dialect(version):
@@ -57,15 +139,47 @@ def _next_line(line):
     return (1, 0) if line == (0, 12) else (line[0], line[1] + 1)
 
 
+# Releases whose first start rewrites the agent's state on disk, so that an
+# older agent cannot read it any more: 1.3.0 moves raft.db to bbolt and the
+# client state store to a new schema.
+_STATE_MIGRATIONS = ((1, 3, 0),)
+
+# Clients older than this the servers of a release refuse (their heartbeats
+# fail and their allocations are marked lost): 1.9.0 dropped clients before 1.6.0.
+_OLDEST_CLIENT = (((1, 9, 0), (1, 6, 0)),)
+
+# What the upgrade guide asks operators to know before an upgrade crosses a
+# release; printed before the first agent restarts.
+_NOTICES = (
+    ((1, 3, 0), 'Nomad 1.3.0 migrates each server\'s raft.db to a new database and each client\'s state store to '
+                'a new schema on first start; neither can be read by an older Nomad afterwards, so take a snapshot '
+                '(nomad operator snapshot save) first. Servers without an explicit raft_protocol move to raft '
+                'protocol 3, the new default.'),
+    ((1, 4, 0), 'Nomad 1.4.0 supports raft protocol 3 only.'),
+    ((1, 9, 0), 'Nomad 1.9.0 servers refuse clients older than 1.6.0, and move the keyring into raft once every '
+                'server runs 1.9; keep backing up the on-disk keystore while older snapshots matter.'),
+    ((1, 10, 0), 'Nomad 1.10.0 removes token-based Vault and Consul authentication for workloads: tasks must use '
+                 'workload identity.'),
+)
+
+
 def upgrade_problem(installed, target, allow_downgrade=False):
     """Why going from ``installed`` to ``target`` must not happen, or None.
 
     Nomad's upgrade guide: it "strives to be backward compatible for at least
-    1 point release"; upgrading 2 point releases "is untested and
-    unsupported", and "Nomad does not support downgrading".
+    1 point release", so 1.6.x hosts work with 1.5.x hosts; upgrading 2 point
+    releases (1.4.0 to 1.6.0) "may work but is untested and unsupported".
+    "Nomad does not support downgrading", and after 1.3.0 has migrated an
+    agent's state not even with a drain first, unless its data directory goes.
     """
     have, want = parse_version(installed), parse_version(target)
     if want < have:
+        for migration in _STATE_MIGRATIONS:
+            if want < migration <= have:
+                return ('Nomad %s is installed and %s was asked for: Nomad %s migrated this host\'s state (raft.db, '
+                        'client state) on its first start and no older release can read it, even with '
+                        'nomad_allow_downgrade; drain the host, stop Nomad, erase its data directory and remove the '
+                        'binary first' % (installed, target, _dotted(migration)))
         if allow_downgrade:
             return None
         return ('Nomad %s is installed and %s was asked for: Nomad does not support downgrading (a server may not '
@@ -82,6 +196,39 @@ def upgrade_problem(installed, target, allow_downgrade=False):
     return None
 
 
-def has_node_pools(version):
-    """Node pools came in 1.6; older agents have no /v1/node/pool endpoints."""
-    return parse_version(version) >= (1, 6, 0)
+def cluster_upgrade_problems(servers, clients):
+    """Why a cluster must not move as asked, one text per problem.
+
+    ``servers`` and ``clients`` map host names to (installed, target): the
+    release each runs now (None before a first install) and the one it is to
+    run. The guide upgrades servers first, "as many new client features will
+    not work until servers are upgraded", so no client may end up on a newer
+    release than a server. The servers restart first, so each client still runs
+    its installed release while they run theirs: a release whose servers refuse
+    clients that old must wait until the clients are upgraded far enough.
+    """
+    problems = []
+    targets = sorted((parse_version(target), target, host) for host, (dummy, target) in servers.items())
+    for host in sorted(clients):
+        installed, target = clients[host]
+        if targets and parse_version(target) > targets[0][0]:
+            problems.append('%s: the client would run Nomad %s while server %s runs %s; upgrade the servers first'
+                            % (host, target, targets[0][2], targets[0][1]))
+        running = installed or target
+        for release, oldest in _OLDEST_CLIENT:
+            newer = [t for t in targets if t[0] >= release]
+            if newer and parse_version(running) < oldest:
+                problems.append('%s: Nomad %s servers (%s) refuse clients older than %s, and this client runs %s '
+                                'while they restart; upgrade it to %d.%d.x or later first' % (
+                                    host, _dotted(release), newer[0][2], _dotted(oldest), running,
+                                    oldest[0], oldest[1]))
+    return problems
+
+
+def upgrade_notice(installed, target):
+    """What the upgrade guide says to know before ``installed`` becomes
+    ``target``, as one text ('' when nothing; None installed means a first install)."""
+    if not installed:
+        return ''
+    have, want = parse_version(installed), parse_version(target)
+    return ' '.join(text for release, text in _NOTICES if have < release <= want)
