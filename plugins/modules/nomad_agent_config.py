@@ -28,6 +28,15 @@ description:
     handler that restarts the agent fires only on a real change.
   - When rendering or validation fails the existing file is left untouched, so a running agent is
     never restarted with a configuration it would refuse (Nomad 0.9.1 has no C(nomad config validate)).
+  - From Nomad 1.3.0 on (see O(nomad_version)), the installed release is the judge instead of a schema kept
+    here. The directory as it will be (the files already in it, the new ones in their place, those of
+    O(absent) gone) is staged in a private temporary directory (mode V(0700), since the files hold secrets)
+    and C(O(binary\) config validate) runs on it; when Nomad refuses it, the module fails with Nomad's own
+    words, the staged paths replaced by the real ones, and writes and removes nothing. This runs in check mode
+    too, since it changes nothing. With O(path), the staged directory is the file's directory.
+  - A setting that the upgrade guide of O(nomad_version) says was removed (for example
+    C(tls.tls_prefer_server_cipher_suites) from 1.9.0, C(vault.token) from 1.10.0) is refused by name, with
+    the file, its line, the release that removed it and what to use instead, whatever the release.
   - Runs on the managed host with the Python standard library only.
 author:
   - nomadops maintainers (@nomadops)
@@ -69,21 +78,31 @@ options:
     type: str
   validate:
     description:
-      - Parse the rendered text back and check every key against the schema of O(nomad_version) before writing.
+      - Parse the rendered text back and check every key against the schema of O(nomad_version) before writing,
+        or have O(binary) judge the directory from 1.3.0 on.
       - Turn it off only for settings that this collection gets wrong; a release whose schema it does not know
-        is already spared the key check (see O(nomad_version)).
+        is already spared the key check (see O(nomad_version)). Off, no check runs, not even the binary's.
     type: bool
     default: true
   nomad_version:
     description:
-      - The Nomad release that will read the files. It picks the schema the keys are checked against, and the
-        wording of the errors.
+      - The Nomad release that will read the files. It picks who judges the keys, and the wording of the errors.
       - 0.9.0 and 0.9.1 get Nomad 0.9.1's schema, with the docker plugin's C(config) block checked against the
         0.9.1 driver's spec too. 1.0.x and 1.1.x get Nomad 1.1's schema (which only adds keys to 1.0's).
+      - 1.3.0 and later are judged by the installed O(binary) (C(nomad config validate)), which knows its own
+        keys and runs the agent's start-up checks. When O(binary) is missing (a first install in check mode),
+        or is another release than this one (check mode before an upgrade), that check is skipped with a warning.
       - For any other release no key is refused for being unknown, since it may be newer than what this
         collection knows; the rendering is still parsed back and compared, so the files stay well-formed.
+      - Settings that a release removed are refused for every release from that one on.
     type: str
     default: 0.9.1
+  binary:
+    description:
+      - The Nomad binary that judges the directory when O(nomad_version) is 1.3.0 or later.
+      - The roles pass C({{ nomad_bin_dir }}/nomad).
+    type: path
+    default: /usr/local/bin/nomad
   owner:
     description: Name of the user that should own the file.
     type: str
@@ -114,6 +133,12 @@ seealso:
   - name: Nomad agent configuration
     description: The keys Nomad 0.9 accepts.
     link: https://www.nomadproject.io/docs/configuration/index.html
+  - name: nomad config validate
+    description: The command that judges the configuration from Nomad 1.3.0 on.
+    link: https://developer.hashicorp.com/nomad/docs/commands/config/validate
+  - name: Nomad upgrade guides
+    description: The settings each release removed.
+    link: https://developer.hashicorp.com/nomad/docs/upgrade/upgrade-specific
 '''
 
 EXAMPLES = r'''
@@ -142,6 +167,15 @@ EXAMPLES = r'''
       server.hcl: {server: {enabled: true, bootstrap_expect: 3}}
       client.hcl: {client: {enabled: true}}
     absent: [security.hcl]
+
+- name: Write a Nomad 1.6 host's files; the installed binary judges them before anything is written
+  nomadops.nomad.nomad_agent_config:
+    dir: /etc/nomad.d
+    nomad_version: 1.6.5
+    binary: /usr/local/bin/nomad
+    files:
+      nomad.hcl: {datacenter: home, data_dir: /opt/nomad}
+      client.hcl: {client: {enabled: true, node_pool: batch}}
 
 - name: Enable the raw_exec driver
   nomadops.nomad.nomad_agent_config:
@@ -175,11 +209,21 @@ changed_files:
   type: list
   elements: str
   sample: [server.hcl]
+validated_by:
+  description:
+    - Who judged the keys. V(schema) (the collection's schema of O(nomad_version)), V(binary) (C(nomad config
+      validate) of O(binary)), V(syntax) (only the rendering was parsed back), or V(none) (O(validate) off).
+    - V(syntax) also when the binary check was skipped; a warning then says why.
+  returned: always
+  type: str
+  sample: binary
 '''
 
 import errno
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 import traceback
 
@@ -192,11 +236,18 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.agent_config import
     check_merged,
     check_plugin_configs,
     config_files,
+    line_of,
     merge,
     parse_text,
     validate,
 )
-from ansible_collections.nomadops.nomad.plugins.module_utils.versions import agent_schema
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import (
+    agent_schema,
+    parse_version,
+    removed_setting_message,
+    removed_settings,
+    validated_by_binary,
+)
 
 
 class ConfigFileError(Exception):
@@ -206,12 +257,13 @@ class ConfigFileError(Exception):
 class AgentConfigFile:
     """One agent configuration file: what it holds and what it should hold."""
 
-    def __init__(self, path, settings, header=None, check_validity=True, schema='0.9.1'):
+    def __init__(self, path, settings, header=None, check_validity=True, schema='0.9.1', nomad_version=None):
         self.path = path
         self.settings = settings
         self.header = header
         self.check_validity = check_validity
         self.schema = schema
+        self.nomad_version = nomad_version
 
     def render(self):
         """The file's wanted text. Raises ConfigFileError naming the file."""
@@ -234,12 +286,26 @@ class AgentConfigFile:
             raise ConfigFileError(
                 'Failed to render %s faithfully: the rendered text decodes to %r, not to the given settings %r'
                 % (self.path, decoded, normalize(self.settings)))
+        if self.nomad_version:
+            self._check_removed(decoded, text)
         try:
             validate(decoded, self.path, text, schema=self.schema)
             if self.schema == '0.9.1':
                 check_plugin_configs(decoded, self.path, text)
         except AgentConfigError as exc:
             raise ConfigFileError('Invalid Nomad agent configuration for %s: %s' % (self.path, to_native(exc)))
+
+    def _check_removed(self, decoded, text):
+        # Ahead of the schema and the binary: their "unexpected keys" would not
+        # say that the key was fine before the upgrade, nor what replaces it.
+        removed = removed_settings(decoded, self.nomad_version)
+        if removed:
+            key, release, instead = removed[0]
+            parts = key.split('.')
+            line = line_of(text, parts[-1], parts[-2] if len(parts) > 1 else None)
+            where = self.path + (' line %d' % line if line else '')
+            raise ConfigFileError('Invalid Nomad agent configuration for %s: %s' % (
+                self.path, removed_setting_message(key, release, instead, self.nomad_version, where)))
 
     def current(self):
         """The file's text now, or None when it does not exist."""
@@ -288,6 +354,57 @@ class AgentConfigFile:
             raise ConfigFileError('Failed to write %s: %s' % (self.path, to_native(exc)))
 
 
+_BINARY_RELEASE = re.compile(r'^Nomad v(\d+\.\d+\.\d+)')
+
+
+def judge_with_binary(module, conf_dir, rendered, absent):
+    """Have the installed release run `nomad config validate` on the directory
+    as it will be. True when it accepted it, False when it could not judge
+    (a warning says why); raises ConfigFileError with Nomad's words otherwise."""
+    binary, version = module.params['binary'], module.params['nomad_version']
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        module.warn('%s is not there yet, so Nomad %s did not validate %s; its keys were only parsed back'
+                    % (binary, version, conf_dir))
+        return False
+    rc, out, err = module.run_command([binary, 'version'])
+    found = _BINARY_RELEASE.match(out.strip())
+    if rc != 0 or not found or parse_version(found.group(1)) != parse_version(version):
+        # Another release would judge by its own keys: in check mode before an
+        # upgrade, the old binary would refuse what only the new one knows.
+        module.warn('%s is %s, not Nomad %s, so it did not validate %s; its keys were only parsed back'
+                    % (binary, found.group(0) if found else 'not a Nomad binary it can ask', version, conf_dir))
+        return False
+    # mkdtemp makes the directory 0700: the staged files hold the same secrets as the real ones.
+    staging = tempfile.mkdtemp(prefix='nomad-config-validate.')
+    try:
+        for path in config_files(conf_dir) if os.path.isdir(conf_dir) else []:
+            name = os.path.basename(path)
+            if name not in rendered and name not in absent:
+                shutil.copyfile(path, os.path.join(staging, name))
+        for name, text in rendered.items():
+            with open(os.path.join(staging, name), 'wb') as handle:
+                handle.write(to_bytes(text, errors='surrogate_or_strict'))
+        rc, out, err = module.run_command([binary, 'config', 'validate', staging])
+    except (IOError, OSError) as exc:
+        raise ConfigFileError('Failed to stage %s for nomad config validate: %s' % (conf_dir, to_native(exc)))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if rc != 0:
+        words = '\n'.join(part.strip() for part in (err, out) if part.strip())
+        raise ConfigFileError('Nomad %s refuses %s as it would be (%s config validate): %s'
+                              % (version, conf_dir, binary, words.replace(staging, conf_dir.rstrip('/'))))
+    return True
+
+
+def validated_by(module, judged):
+    params = module.params
+    if not params['validate']:
+        return 'none'
+    if params['schema'] is not None:
+        return 'schema'
+    return 'binary' if judged else 'syntax'
+
+
 def apply(module, config, wanted, before, file_args, result):
     changed = before != wanted
     if changed and not module.check_mode:
@@ -315,13 +432,17 @@ def one_file(module, file_args):
     params = module.params
     path = params['path']
     config = AgentConfigFile(path, params['settings'], header=params['header'], check_validity=params['validate'],
-                             schema=params['schema'])
+                             schema=params['schema'], nomad_version=params['nomad_version'])
     result = dict(changed=False, path=path)
+    judged = False
     try:
         wanted = config.render()
         before = config.current()
+        if params['validate'] and validated_by_binary(params['nomad_version']):
+            judged = judge_with_binary(module, os.path.dirname(path) or '.', {os.path.basename(path): wanted}, [])
     except ConfigFileError as exc:
         module.fail_json(msg=to_native(exc), **result)
+    result['validated_by'] = validated_by(module, judged)
     result['checksum'] = hashlib.sha1(to_bytes(wanted, errors='surrogate_or_strict')).hexdigest()
     result['content_changed'] = before != wanted
     if module._diff:
@@ -371,14 +492,18 @@ def directory(module, file_args):
                                       % (os.path.join(conf_dir, name), type(settings).__name__))
             config = AgentConfigFile(os.path.join(conf_dir, name), settings, header=params['header'],
                                      check_validity=params['validate'],
-                                     schema=params['schema'])
+                                     schema=params['schema'], nomad_version=params['nomad_version'])
             configs.append(config)
             planned.append((config.render(), config.current()))
+        rendered = dict((os.path.basename(c.path), text) for c, (text, dummy) in zip(configs, planned))
+        judged = False
         if params['validate'] and params['schema'] is not None:
-            check_directory(conf_dir, dict((os.path.basename(c.path), text) for c, (text, dummy) in
-                                           zip(configs, planned)), params['absent'], params['schema'])
+            check_directory(conf_dir, rendered, params['absent'], params['schema'])
+        elif params['validate'] and validated_by_binary(params['nomad_version']):
+            judged = judge_with_binary(module, conf_dir, rendered, params['absent'])
     except ConfigFileError as exc:
         module.fail_json(msg=to_native(exc), **result)
+    result['validated_by'] = validated_by(module, judged)
 
     diffs = []
     if not os.path.isdir(conf_dir):
@@ -431,6 +556,7 @@ def main():
             header=dict(type='str'),
             validate=dict(type='bool', default=True),
             nomad_version=dict(type='str', default='0.9.1'),
+            binary=dict(type='path', default='/usr/local/bin/nomad'),
             owner=dict(type='str'),
             group=dict(type='str'),
             mode=dict(type='raw'),
