@@ -232,3 +232,8 @@ def upgrade_notice(installed, target):
         return ''
     have, want = parse_version(installed), parse_version(target)
     return ' '.join(text for release, text in _NOTICES if have < release <= want)
+
+
+def has_node_pools(version):
+    """Node pools came in 1.6; older agents have no /v1/node/pool endpoints."""
+    return parse_version(version) >= (1, 6, 0)
