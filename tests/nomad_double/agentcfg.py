@@ -12,7 +12,7 @@ import re
 import socket
 
 from .product import agent_config, hcl
-from .util import IS_1X, TLS, VERSION, interface_ipv4, private_ipv4, split_addr
+from .util import IS_1X, IS_16, TLS, VERSION, interface_ipv4, private_ipv4, split_addr
 
 
 class StartupError(Exception):
@@ -81,7 +81,9 @@ def _validate_1x(config, filename, text):
     # separately, and this must work with and without it.
     params = inspect.signature(agent_config.validate).parameters
     if 'schema' in params:
-        agent_config.validate(config, filename, text, schema='1.1')
+        # The collection has no schema for 1.6 (versions.agent_schema), and 1.1's
+        # would refuse what 1.6 added, such as client { node_pool }.
+        agent_config.validate(config, filename, text, schema=None if IS_16 else '1.1')
     elif 'version' in params:
         agent_config.validate(config, filename, text, version=VERSION)
     elif not isinstance(config, dict):

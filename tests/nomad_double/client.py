@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from .util import (IS_1X, REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+from .util import (IS_1X, IS_16, REVISION, VERSION, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
                    template, write_file)
 
 DRIVERS_OFF = {
@@ -249,6 +249,8 @@ class Client(object):
         })
         if IS_1X:
             self._resources_1x(n, cores)
+        if IS_16:
+            n['NodePool'] = a.cfg['client'].get('node_pool') or 'default'
         return n
 
     def _resources_1x(self, n, cores):

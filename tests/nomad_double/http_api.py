@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from . import jobs as jobsmod
 from .product import jobspec
 from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key
-from .util import IS_1X, ZERO_TIME, RPCError, new_id, now_ns, rpc_call, template
+from .util import IS_1X, IS_16, ZERO_TIME, RPCError, new_id, now_ns, rpc_call, template
 
 MGMT = object()
 LOCAL_PREFIXES = ('/v1/agent/', '/v1/status/', '/v1/regions', '/v1/jobs/parse', '/v1/validate/job')
@@ -364,6 +364,8 @@ class API(object):
             self.acl(req)
             did = mm.group(1)
             return read(lambda: self._one(s.state['deployments'].get(did), 'deployment'), 'deployment not found')
+        if IS_16 and (p == '/v1/node/pools' or p.startswith('/v1/node/pool/')):
+            return self.node_pools(req, read)
         if p == '/v1/nodes':
             self.acl(req)
             prefix = q.get('prefix', '')
@@ -465,6 +467,8 @@ class API(object):
                 st[k] = copy.deepcopy(n[k])
         st['Address'] = n['HTTPAddr'].rsplit(':', 1)[0]
         st['Version'] = n['Attributes'].get('nomad.version', '0.9.1')
+        if IS_16:
+            st['NodePool'] = n.get('NodePool') or 'default'
         return st
 
     # -------------------------------------------------------------- jobs
@@ -611,6 +615,48 @@ class API(object):
             self.acl(req)
             return empty_write(s.namespace_delete(name))
         raise APIError(405, 'Invalid method')
+
+    # -------------------------------------------------------------- node pools (1.6)
+    def node_pools(self, req, read):
+        """command/agent/node_pool_endpoint.go: list, read, upsert (by /v1/node/pools or by name), delete."""
+        s = self.agent.server
+        p = req.path
+        m = req.method
+        self.acl(req)
+        if p == '/v1/node/pools':
+            if m == 'GET':
+                return read(lambda: ([copy.deepcopy(v) for _k, v in sorted(s.state['node_pools'].items())],
+                                     s.table_index('node_pools') or 1))
+            if m in ('PUT', 'POST'):
+                return self.node_pool_upsert(req, None)
+            raise APIError(405, 'Invalid method')
+        name = urllib.parse.unquote(p[len('/v1/node/pool/'):])
+        if name.endswith('/nodes'):
+            name = name[:-len('/nodes')]
+            return read(lambda: ([self._node_stub(n) for n in self._sorted(s.state['nodes'])
+                                  if name in ('all', n.get('NodePool'))], s.table_index('nodes')))
+        if m == 'GET':
+            return read(lambda: (copy.deepcopy(s.state['node_pools'].get(name)),
+                                 s.table_index('node_pools') or 1), 'node pool not found')
+        if m in ('PUT', 'POST'):
+            return self.node_pool_upsert(req, name)
+        if m == 'DELETE':
+            return empty_write(s.node_pool_delete(name))
+        raise APIError(405, 'Invalid method')
+
+    def node_pool_upsert(self, req, name):
+        body = req.json()
+        if body is None:
+            raise APIError(400, 'Request body is empty')
+        if not isinstance(body, dict):
+            raise APIError(400, 'json: cannot unmarshal %s into Go value of type structs.NodePool'
+                           % ('array' if isinstance(body, list) else type(body).__name__))
+        if name is not None and body.get('Name') != name:
+            raise APIError(400, 'Node pool name does not match request path')
+        meta = body.get('Meta')
+        if meta is not None and (not isinstance(meta, dict) or any(not isinstance(v, str) for v in meta.values())):
+            raise APIError(400, 'json: cannot unmarshal number into Go struct field NodePool.Meta of type string')
+        return empty_write(self.agent.server.node_pool_upsert(body))
 
     # -------------------------------------------------------------- node eligibility and drain
     def node_update(self, req, nid, what):

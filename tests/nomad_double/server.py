@@ -24,7 +24,7 @@ from .util import (IS_1X, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, r
 
 TERMINAL_CLIENT = ('complete', 'failed', 'lost')
 TABLES = ('jobs', 'job_summary', 'evals', 'allocs', 'nodes', 'deployment', 'acl_token', 'periodic_launch',
-          'namespaces')
+          'namespaces', 'node_pools')
 NAMESPACE_RE = re.compile(r'^[a-zA-Z0-9-]{1,128}$')
 
 
@@ -58,6 +58,29 @@ def default_namespace():
     return {'CreateIndex': 1, 'Description': 'Default shared namespace',
             'Hash': namespace_hash('default', 'Default shared namespace', ''), 'ModifyIndex': 1,
             'Name': 'default', 'Quota': ''}
+
+
+NODE_POOL_RE = re.compile(r'^[a-zA-Z0-9-_]{1,128}$')
+BUILT_IN_POOLS = ('all', 'default')
+
+
+def builtin_node_pools():
+    """1.6.5 creates both at index 1, without a Hash (state_store_node_pools.go nodePoolInit)."""
+    return dict((name, {'CreateIndex': 1, 'Description': desc, 'Hash': None, 'Meta': None, 'ModifyIndex': 1,
+                        'Name': name, 'SchedulerConfiguration': None})
+                for name, desc in (('all', 'Node pool with all nodes in the cluster.'),
+                                   ('default', 'Default node pool.')))
+
+
+def node_pool_hash(name, description, meta):
+    """structs.NodePool.SetHash: blake2b-256 of name, description and the meta sorted by key."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(name.encode())
+    h.update(description.encode())
+    for key in sorted(meta or {}):
+        h.update(key.encode())
+        h.update(meta[key].encode())
+    return base64.b64encode(h.digest()).decode()
 
 
 class APIError(Exception):
@@ -98,7 +121,8 @@ def raft_apply_delay():
 def empty_state():
     return {'index': 1, 'tables': dict((t, 0) for t in TABLES), 'jobs': {}, 'versions': {}, 'evals': {},
             'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}},
-            'summary_index': {}, 'namespaces': {'default': default_namespace()}}
+            'summary_index': {}, 'namespaces': {'default': default_namespace()},
+            'node_pools': builtin_node_pools()}
 
 
 def alloc_terminal(a):
@@ -148,6 +172,7 @@ class Server(object):
         raft = json.loads(read_file(os.path.join(self.dir, 'raft', 'raft.db')) or '{}')
         self.state = raft.get('state') or empty_state()
         self.state.setdefault('namespaces', {'default': default_namespace()})
+        self.state.setdefault('node_pools', builtin_node_pools())
         self.bootstrapped = bool(raft.get('bootstrapped'))
         self.peers = set(raft.get('peers') or [])
         self.term = int(raft.get('term') or 0)
@@ -578,6 +603,46 @@ class Server(object):
             self.wait_commit(idx)
         return idx
 
+    # ------------------------------------------------------------------ node pools (1.6)
+    def node_pool_upsert(self, body):
+        """NodePool.UpsertNodePools: validate, refuse the built-in pools, replace the pool whole."""
+        name = body.get('Name') if isinstance(body.get('Name'), str) else ''
+        desc = body.get('Description') if isinstance(body.get('Description'), str) else ''
+        errs = []
+        if not NODE_POOL_RE.match(name):
+            errs.append('invalid name %s, must match regex ^[a-zA-Z0-9-_]{1,128}$' % json.dumps(name))
+        if len(desc) > 256:
+            errs.append('description longer than 256')
+        if errs:
+            raise APIError(400, 'invalid node pool %s: %s' % (json.dumps(name), jobsmod.multierror(errs)), rpc=True)
+        if name in BUILT_IN_POOLS:
+            raise APIError(400, 'modifying node pool %s is not allowed' % json.dumps(name), rpc=True)
+        meta = body.get('Meta')
+        with self.cond:
+            idx = self.bump('node_pools')
+            cur = self.state['node_pools'].get(name)
+            self.state['node_pools'][name] = {
+                'CreateIndex': cur['CreateIndex'] if cur else idx, 'Description': desc,
+                'Hash': node_pool_hash(name, desc, meta), 'Meta': copy.deepcopy(meta), 'ModifyIndex': idx,
+                'Name': name, 'SchedulerConfiguration': None}
+            self.wait_commit(idx)
+        return idx
+
+    def node_pool_delete(self, name):
+        """NodePool.DeleteNodePools: not while nodes are in it; the built-in pools never."""
+        with self.cond:
+            if any(n.get('NodePool') == name for n in self.state['nodes'].values()):
+                why = 'node pool %s has nodes in regions: [%s]' % (json.dumps(name), self.agent.region)
+                raise APIError(500, jobsmod.multierror([why]), rpc=True)
+            if name not in self.state['node_pools']:
+                raise APIError(500, 'node pool %s not found' % name, rpc=True)
+            if name in BUILT_IN_POOLS:
+                raise APIError(500, 'deleting node pool %s is not allowed' % json.dumps(name), rpc=True)
+            idx = self.bump('node_pools')
+            self.state['node_pools'].pop(name, None)
+            self.wait_commit(idx)
+        return idx
+
     # ------------------------------------------------------------------ nodes
     def node_register(self, node):
         nid = node['ID']
@@ -602,6 +667,14 @@ class Server(object):
                 node['CreateIndex'] = idx
                 node['Events'] = [self._node_event('Node registered')]
             node['ModifyIndex'] = idx
+            pool = node.get('NodePool')
+            if pool and pool not in self.state['node_pools']:
+                # A client may name a pool nobody created: registering creates it bare,
+                # in the same write (state_store.go fetchOrCreateNodePoolTxn).
+                self.state['tables']['node_pools'] = idx
+                self.state['node_pools'][pool] = {'CreateIndex': idx, 'Description': '', 'Hash': None,
+                                                  'Meta': None, 'ModifyIndex': idx, 'Name': pool,
+                                                  'SchedulerConfiguration': None}
             # As the client says: "initializing" on its first registration,
             # "ready" once it has heartbeated (nomad/node_endpoint.go).
             node['Status'] = node.get('Status') or 'initializing'

@@ -54,6 +54,10 @@ def personality(version):
 # that differs between the two asks IS_1X.
 PERSONALITY = personality(VERSION)
 IS_1X = PERSONALITY == '1.1.0'
+
+# On top of 1.1.0's personality, what 1.6.5 added that the collection uses
+# (node pools), from tests/recordings/nomad-1.6.5/.
+IS_16 = IS_1X and tuple(int(x) for x in re.findall(r'\d+', VERSION)[:2]) >= (1, 6)
 ZERO_TIME = '0001-01-01T00:00:00Z'
 
 _templates = None
