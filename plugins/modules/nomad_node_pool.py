@@ -43,7 +43,7 @@ options:
     required: true
   description:
     description:
-      - Its description, at most 256 characters. Left as it is when not given.
+      - Its description, at most 256 bytes (UTF-8). Left as it is when not given.
     type: str
   meta:
     description:
@@ -202,7 +202,8 @@ def main():
     name = p['name']
     if not VALID_NAME.match(name):
         module.fail_json(msg='Invalid node pool name %r: it must match ^[a-zA-Z0-9-_]{1,128}$' % name)
-    if p['description'] is not None and len(p['description']) > MAX_DESCRIPTION:
+    # Go's len() of the string: bytes, not characters.
+    if p['description'] is not None and len(p['description'].encode('utf-8')) > MAX_DESCRIPTION:
         module.fail_json(msg='Invalid node pool %r: description longer than %d' % (name, MAX_DESCRIPTION))
     if p['state'] == 'absent' and name in BUILT_IN:
         # Nomad's state store refuses it (state_store_node_pools.go); say so before asking.

@@ -654,8 +654,18 @@ class API(object):
         if name is not None and body.get('Name') != name:
             raise APIError(400, 'Node pool name does not match request path')
         meta = body.get('Meta')
-        if meta is not None and (not isinstance(meta, dict) or any(not isinstance(v, str) for v in meta.values())):
-            raise APIError(400, 'json: cannot unmarshal number into Go struct field NodePool.Meta of type string')
+        if isinstance(meta, dict):
+            bad = [v for v in meta.values() if v is not None and not isinstance(v, str)]
+            where = 'NodePool.Meta of type string'
+        else:
+            bad = [] if meta is None else [meta]
+            where = 'NodePool.Meta of type map[string]string'
+        if bad:
+            # encoding/json's words (17-pool-upsert-meta-number), with its JSON type names.
+            v = bad[0]
+            kind = ('bool' if isinstance(v, bool) else 'number' if isinstance(v, (int, float))
+                    else 'string' if isinstance(v, str) else 'array' if isinstance(v, list) else 'object')
+            raise APIError(400, 'json: cannot unmarshal %s into Go struct field %s' % (kind, where))
         return empty_write(self.agent.server.node_pool_upsert(body))
 
     # -------------------------------------------------------------- node eligibility and drain

@@ -611,7 +611,7 @@ class Server(object):
         errs = []
         if not NODE_POOL_RE.match(name):
             errs.append('invalid name %s, must match regex ^[a-zA-Z0-9-_]{1,128}$' % json.dumps(name))
-        if len(desc) > 256:
+        if len(desc.encode('utf-8')) > 256:  # Go counts bytes (17-pool-upsert-long-description-bytes)
             errs.append('description longer than 256')
         if errs:
             raise APIError(400, 'invalid node pool %s: %s' % (json.dumps(name), jobsmod.multierror(errs)), rpc=True)

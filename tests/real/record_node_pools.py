@@ -135,10 +135,10 @@ def walk(rec, nodes):
     rec.record('pool-create', 'PUT', '/v1/node/pools',
                {'Name': 'gpu', 'Description': 'Hosts with a GPU', 'Meta': {'team': 'ml'}})
     rec.record('pool-get', 'GET', '/v1/node/pool/gpu')
-    rec.record('pool-update', 'POST', '/v1/node/pools',
+    rec.record('pool-update', 'PUT', '/v1/node/pools',
                {'Name': 'gpu', 'Description': 'Hosts with two GPUs', 'Meta': {'team': 'ml', 'tier': '2'}})
     rec.record('pool-get-updated', 'GET', '/v1/node/pool/gpu')
-    rec.record('pool-upsert-same', 'PUT', '/v1/node/pools',
+    rec.record('pool-upsert-same', 'POST', '/v1/node/pools',
                {'Name': 'gpu', 'Description': 'Hosts with two GPUs', 'Meta': {'team': 'ml', 'tier': '2'}})
     rec.record('pool-get-same', 'GET', '/v1/node/pool/gpu')
     rec.record('pool-upsert-by-path', 'PUT', '/v1/node/pool/gpu',
@@ -147,7 +147,12 @@ def walk(rec, nodes):
     rec.record('pool-upsert-path-mismatch', 'PUT', '/v1/node/pool/gpu', {'Name': 'other'})
     rec.record('pool-upsert-invalid-name', 'PUT', '/v1/node/pools', {'Name': 'bad name!'})
     rec.record('pool-upsert-long-description', 'PUT', '/v1/node/pools', {'Name': 'gpu', 'Description': 'x' * 257})
+    rec.record('pool-upsert-long-description-bytes', 'PUT', '/v1/node/pools',
+               {'Name': 'gpu', 'Description': '\u00e9' * 129})
     rec.record('pool-upsert-meta-number', 'PUT', '/v1/node/pools', {'Name': 'gpu', 'Meta': {'n': 3}})
+    rec.record('pool-upsert-meta-bool', 'PUT', '/v1/node/pools', {'Name': 'gpu', 'Meta': {'b': True}})
+    rec.record('pool-upsert-empty-body', 'PUT', '/v1/node/pools')
+    rec.record('pool-upsert-array', 'PUT', '/v1/node/pools', [])
     rec.record('pool-modify-default', 'PUT', '/v1/node/pools', {'Name': 'default', 'Description': 'Mine'})
     rec.record('pool-modify-default-unchanged', 'PUT', '/v1/node/pools',
                {'Name': 'default', 'Description': 'Default node pool.'})
