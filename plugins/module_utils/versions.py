@@ -184,11 +184,16 @@ def upgrade_problem(installed, target, allow_downgrade=False):
             return None
         return ('Nomad %s is installed and %s was asked for: Nomad does not support downgrading (a server may not '
                 'read the newer state); set nomad_allow_downgrade to do it anyway' % (installed, target))
-    line = have[:2]
-    steps = 0
-    while line < want[:2]:
-        line = _next_line(line)
-        steps += 1
+    if have[0] >= 1 and want[0] > have[0]:
+        # Which 1.x line comes last is not known here, so a move to a new
+        # major release is allowed from any line of the one before, once.
+        steps = 1 + want[1] + (want[0] - have[0] - 1) * 2
+    else:
+        line = have[:2]
+        steps = 0
+        while line < want[:2]:
+            line = _next_line(line)
+            steps += 1
     if steps > 1:
         through = _next_line(have[:2])
         return ('Nomad %s is installed and %s was asked for: Nomad supports upgrading one point release at a time, '
@@ -236,4 +241,10 @@ def upgrade_notice(installed, target):
 
 def has_node_pools(version):
     """Node pools came in 1.6; older agents have no /v1/node/pool endpoints."""
+    return parse_version(version) >= (1, 6, 0)
+
+
+def agent_parses_hcl2_variables(version):
+    """From 1.6, /v1/jobs/parse takes the job's variables (Variables), so the
+    agent can parse HCL2 job files in its own language, whatever it adds."""
     return parse_version(version) >= (1, 6, 0)
