@@ -374,14 +374,15 @@ def judge_with_binary(module, conf_dir, rendered, absent):
         module.warn('%s is %s, not Nomad %s, so it did not validate %s; its keys were only parsed back'
                     % (binary, found.group(0) if found else 'not a Nomad binary it can ask', version, conf_dir))
         return False
+    texts = dict(rendered)
     # mkdtemp makes the directory 0700: the staged files hold the same secrets as the real ones.
     staging = tempfile.mkdtemp(prefix='nomad-config-validate.')
     try:
         for path in config_files(conf_dir) if os.path.isdir(conf_dir) else []:
             name = os.path.basename(path)
             if name not in rendered and name not in absent:
-                shutil.copyfile(path, os.path.join(staging, name))
-        for name, text in rendered.items():
+                texts[name] = AgentConfigFile(path, None).current()
+        for name, text in texts.items():
             with open(os.path.join(staging, name), 'wb') as handle:
                 handle.write(to_bytes(text, errors='surrogate_or_strict'))
         rc, out, err = module.run_command([binary, 'config', 'validate', staging])
@@ -390,10 +391,35 @@ def judge_with_binary(module, conf_dir, rendered, absent):
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if rc != 0:
-        words = '\n'.join(part.strip() for part in (err, out) if part.strip())
-        raise ConfigFileError('Nomad %s refuses %s as it would be (%s config validate): %s'
-                              % (version, conf_dir, binary, words.replace(staging, conf_dir.rstrip('/'))))
+        raise ConfigFileError('Nomad %s refuses %s as it would be (%s config validate): %s' % (
+            version, conf_dir, binary, nomad_words(err, out, staging, conf_dir.rstrip('/') or '/', texts)))
     return True
+
+
+_UNEXPECTED = re.compile(r'Error loading (\S+): (?:(\S+) )?unexpected keys (.+)$')
+
+
+def nomad_words(err, out, staging, conf_dir, texts):
+    """What `nomad config validate` said, about the real directory.
+
+    Its warnings go (the mTLS one comes with every agent without mutual TLS;
+    none of them is why it refused), and its "unexpected keys" get the line
+    Nomad does not give."""
+    lines = [line.strip() for line in (err + '\n' + out).splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith('WARNING:')] or lines
+    words = []
+    for line in lines:
+        found = _UNEXPECTED.search(line)
+        if found:
+            text = texts.get(os.path.basename(found.group(1)))
+            # Nomad names the innermost block first (helper.UnusedKeys prepends).
+            block = (found.group(2) or '').split('.')[0] or None
+            places = [line_of(text, key.strip(), block) for key in found.group(3).split(',')]
+            places = [str(place) for place in places if place]
+            if places:
+                line += ' (line %s)' % ', '.join(places)
+        words.append(line.replace(staging, conf_dir))
+    return '\n'.join(words)
 
 
 def validated_by(module, judged):
