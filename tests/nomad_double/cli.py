@@ -517,6 +517,34 @@ def cmd_job_plan(args):
     return 0 if diff['Type'] == 'None' else 1
 
 
+def cmd_config_validate(args):
+    """``nomad config validate PATH...`` (1.3 and later): the double's own
+    loading and start-up checks, in the words Nomad 1.6.5 prints around them."""
+    from .agentcfg import StartupError, load
+    from .product import agent_config
+    if not args:
+        return _err('Must specify at least one config file or directory')
+    try:
+        cfg, _files = load(args)
+    except StartupError as e:
+        return _err('1 error occurred:\n\t* %s\n\n' % e)
+    try:
+        agent_config.check_merged(cfg)
+        problem = None
+    except agent_config.AgentConfigError as e:
+        problem = e.message
+    tls = cfg.get('tls') or {}
+    tls = tls[-1] if isinstance(tls, list) and tls else tls
+    # 1.6.5 warns about mTLS right after its server-or-client check.
+    if problem != 'Must specify either server, client or dev mode for the agent.' and not (
+            isinstance(tls, dict) and tls.get('http') in (True, 'true') and tls.get('rpc') in (True, 'true')):
+        sys.stderr.write('WARNING: mTLS is not configured - Nomad is not secure without mTLS!\n')
+    if problem:
+        return _err('%s\nConfiguration is invalid' % problem)
+    out('Configuration is valid!')
+    return 0
+
+
 def cmd_operator_keygen(_args):
     import base64
     out(base64.b64encode(os.urandom(16)).decode())
@@ -655,6 +683,9 @@ COMMANDS = {
     ('operator', 'keygen'): cmd_operator_keygen,
 }
 
+
+if tuple(int(x) for x in re.findall(r'\d+', VERSION)[:2]) >= (1, 3):
+    COMMANDS[('config', 'validate')] = cmd_config_validate
 
 if IS_1X:
     COMMANDS.update({('namespace', 'list'): cmd_namespace_list, ('namespace', 'apply'): cmd_namespace_apply,
