@@ -31,12 +31,12 @@ description:
   - From Nomad 1.3.0 on (see O(nomad_version)), the installed release is the judge instead of a schema kept
     here. The directory as it will be (the files already in it, the new ones in their place, those of
     O(absent) gone) is staged in a private temporary directory (mode V(0700), since the files hold secrets)
-    and C(O(binary\) config validate) runs on it; when Nomad refuses it, the module fails with Nomad's own
+    and O(binary) runs C(nomad config validate) on it; when Nomad refuses it, the module fails with Nomad's own
     words, the staged paths replaced by the real ones, and writes and removes nothing. This runs in check mode
     too, since it changes nothing. With O(path), the staged directory is the file's directory.
-  - A setting that the upgrade guide of O(nomad_version) says was removed (for example
-    C(tls.tls_prefer_server_cipher_suites) from 1.9.0, C(vault.token) from 1.10.0) is refused by name, with
-    the file, its line, the release that removed it and what to use instead, whatever the release.
+  - A setting that Nomad's upgrade guides say was removed by O(nomad_version) or an earlier release (for
+    example C(tls.tls_prefer_server_cipher_suites) from 1.9.0, C(vault.token) from 1.10.0) is refused by name,
+    with the file, its line, the release that removed it and what to use instead.
   - Runs on the managed host with the Python standard library only.
 author:
   - nomadops maintainers (@nomadops)
