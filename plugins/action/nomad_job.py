@@ -9,10 +9,12 @@ the playbook; the current directory for ad-hoc commands). Its text goes to
 the module as `content`, with the name the user wrote for error messages.
 The module itself runs on the managed host, next to the agent it talks to.
 
-An HCL job file is also evaluated here as HCL2, with `vars` and `var_files`,
+An HCL job file is also evaluated here as HCL2, with `vars`, `var_files` and
+the controller's NOMAD_VAR_* environment (as `nomad job run` reads its own),
 since python-hcl2 lives on the controller. Only the module can ask the agent
-which release it runs, so with dialect=auto both forms go: the module uses
-this evaluation (or its error) for a 1.x agent and parses HCL1 itself for 0.9.
+which release it runs, so with dialect=auto every form goes: the module sends
+the file and the variables' values for the agent to parse from 1.6 on, uses
+this evaluation (or its error) for 1.0 to 1.5, and parses HCL1 itself for 0.9.
 
 It also queues up the hosts of one run that submit the same job. Nomad 0.9.1
 checks EnforceIndex against a snapshot before raft applies the write, so
@@ -35,7 +37,12 @@ from ansible.module_utils.common.validation import check_type_dict, check_type_l
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, is_json_job
-from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
+from ansible_collections.nomadops.nomad.plugins.plugin_utils.hcl2_eval import from_python, to_json
+from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import (
+    hcl2_variable_values,
+    nomad_var_env,
+    parse_hcl2_jobspec,
+)
 
 MODULE = 'nomadops.nomad.nomad_job'
 # What names the job a task submits; the agent's address is left out because
@@ -57,13 +64,32 @@ def one_submission_at_a_time(args):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def evaluate_hcl2(text, filename, variables, var_files):
-    """The job as Nomad 1.x reads the file, or why it cannot: the module decides which counts."""
+def evaluate_hcl2(text, filename, variables, var_files, env):
+    """The job as Nomad 1.0-1.5 reads the file, or why it cannot: the module decides which counts."""
     try:
-        return dict(job=parse_hcl2_jobspec(text, filename=filename, variables=variables, var_files=var_files))
+        return dict(job=parse_hcl2_jobspec(text, filename=filename, variables=variables, var_files=var_files,
+                                           env=env))
     except JobspecError as e:
-        # Nomad's own line ("FILE:LINE,COL-COL: Summary; Detail") when there is one.
-        return dict(error=getattr(e, 'diagnostic', None) or to_text(e))
+        return dict(error=nomad_words(e))
+
+
+def resolve_hcl2_variables(text, filename, variables, var_files, env):
+    """What a 1.6+ agent needs besides the file: the variables' values, typed as
+    `nomad job run` types them, and the Submission's record of how they were
+    given (VariableFlags for -var and NOMAD_VAR_*, Variables for var files)."""
+    try:
+        values = hcl2_variable_values(text, filename=filename, variables=variables, var_files=var_files, env=env)
+    except JobspecError as e:
+        return dict(error=nomad_words(e))
+    flags = dict((name, env[name]) for name in values if name in env)
+    for name, value in (variables or {}).items():
+        flags[name] = str(value) if isinstance(value, str) else to_json(from_python(value))
+    return dict(values=values, flags=flags, files='\n'.join(content for _name, content in var_files))
+
+
+def nomad_words(error):
+    # Nomad's own line ("FILE:LINE,COL-COL: Summary; Detail") when there is one.
+    return getattr(error, 'diagnostic', None) or to_text(error)
 
 
 class ActionModule(ActionBase):
@@ -103,7 +129,10 @@ class ActionModule(ActionBase):
             except (AnsibleError, TypeError) as e:
                 result.update(failed=True, msg=to_text(e))
                 return result
-            args['hcl2_result'] = evaluate_hcl2(args['content'], args.get('source_name'), variables, var_files)
+            env = nomad_var_env(os.environ)
+            args['hcl2_result'] = evaluate_hcl2(args['content'], args.get('source_name'), variables, var_files, env)
+            args['hcl2_variables'] = resolve_hcl2_variables(args['content'], args.get('source_name'), variables,
+                                                            var_files, env)
 
         with one_submission_at_a_time(args):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))

@@ -93,8 +93,12 @@ options:
   dialect:
     description:
       - How an HCL job file is read. V(hcl1) is Nomad 0.9's job language, read on the managed host by the
-        collection's parser of 0.9.1's C(jobspec). V(hcl2) is Nomad 1.x's, with variables and functions, evaluated
-        on the controller by the action plugin (it needs python-hcl2 there), like C(nomad job run) of 1.1.0 does.
+        collection's parser of 0.9.1's C(jobspec). V(hcl2) is Nomad 1.x's, with variables and functions.
+      - An HCL2 file sent to an agent of Nomad 1.6 or newer is parsed by that agent (C(/v1/jobs/parse), which
+        takes the variables' values from 1.6 on), so every field its release knows works. Only the variables are
+        resolved on the controller, typed as C(nomad job run) types them.
+      - For Nomad 1.0 to 1.5, whose parse endpoint takes no variables, the action plugin evaluates the whole file on
+        the controller (it needs python-hcl2 there) in Nomad 1.1.0's job language, like C(nomad job run) does.
       - V(auto) follows the agent's own version, as C(/v1/agent/self) reports it; HCL2 from Nomad 1.0 on, HCL1 before.
       - JSON job files and O(job) are the API form already, whatever the dialect.
     type: str
@@ -104,7 +108,10 @@ options:
     description:
       - Values of the job file's C(variable)s, as C(nomad job run -var name=value) gives them (HCL2 only).
       - A value may be of any type (a YAML list stays a list); a string for a C(bool), C(list), C(map) or
-        C(object) variable is read as an HCL expression, as the CLI reads C(-var).
+        C(object) variable is read as an HCL expression, as the CLI reads C(-var), and a string for a C(number)
+        variable is converted, so templated values work whichever type Ansible hands over.
+      - C(NOMAD_VAR_<name>) in the controller's environment sets a variable too, as it does for the CLI; var files
+        win over it, and O(vars) over both.
     type: dict
   var_files:
     description:
@@ -117,6 +124,11 @@ options:
       - The controller's evaluation of O(src) or O(content) as HCL2 (the job, or why it failed), which the
         action plugin sets; there is no reason to set it by hand.
     type: dict
+  hcl2_variables:
+    description:
+      - The values of the job file's variables as resolved on the controller, for an agent that parses the file
+        itself (Nomad 1.6 or newer), which the action plugin sets; there is no reason to set it by hand.
+    type: dict
   fail_on_placement_failure:
     description:
       - Fail when the scheduler cannot place every allocation (Nomad keeps a blocked evaluation and
@@ -126,8 +138,12 @@ options:
     default: true
 notes:
   - HCL1 job files are parsed on the managed host by the collection's own job parser, which follows Nomad
-    0.9.1's C(jobspec) package; HCL2 files are evaluated on the controller. Nothing is sent to Nomad when the
-    file has an error.
+    0.9.1's C(jobspec) package; HCL2 files are evaluated on the controller, or parsed by a 1.6+ agent. Nothing is
+    registered when the file has an error.
+  - From Nomad 1.6 the job is registered with its submission (the file and how its variables were given), so
+    C(nomad job inspect) and the web UI show what was submitted.
+  - A 1.6+ agent parses with the filesystem functions (C(file), C(fileset), ...) turned off, as its API always
+    does; read such files with a lookup and pass them in O(vars) instead.
   - A periodic or parameterized job gets no evaluation when registered, so there is nothing to wait for.
 seealso:
   - module: nomadops.nomad.nomad_job_info
@@ -302,7 +318,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
     nomad_argument_spec,
 )
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import JobspecError, is_json_job, parse_jobspec
-from ansible_collections.nomadops.nomad.plugins.module_utils.versions import job_dialect
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import agent_parses_hcl2_variables, job_dialect
 from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
     AllocationFailed,
     Deadline,
@@ -423,6 +439,33 @@ def hcl2_job(p, where):
     return dict(result['job'])
 
 
+def agent_parsed_job(client, p, where):
+    """The job as the agent's own release reads the file, and the Submission
+    that keeps the file and its variables with the job version."""
+    resolved = p['hcl2_variables'] or {}
+    if resolved.get('error'):
+        raise JobInputError('Failed to parse job file %s as HCL2: %s' % (where, resolved['error']))
+    if 'values' not in resolved and (p['vars'] or p['var_files']):
+        raise JobInputError('Job file %s has variables, which the nomad_job action plugin resolves on the '
+                            'controller; this module ran without it (use nomadops.nomad.nomad_job)' % where)
+    values = resolved.get('values') or {}
+    body = dict(JobHCL=p['content'], Canonicalize=False)
+    if values:
+        # A JSON var file: typed values, which the agent converts no further.
+        body['Variables'] = json.dumps(values, sort_keys=True)
+    try:
+        job, dummy = client.post('/v1/jobs/parse', json=body)
+    except NomadAPIError as e:
+        if e.status != 400:
+            raise
+        # The agent names its input "input.hcl"; lines and columns are the file's own.
+        words = (e.message or '').replace('input.hcl:', '%s:' % where)
+        raise JobInputError('Failed to parse job file %s: the agent refused it: %s' % (where, words))
+    submission = dict(Source=p['content'], Format='hcl2', VariableFlags=resolved.get('flags') or None,
+                      Variables=resolved.get('files') or '')
+    return job, submission
+
+
 def set_namespace(job, namespace, version, where):
     """Nomad 1.x files a job under its own Namespace, not the request's: put it there."""
     if not namespace:
@@ -465,7 +508,7 @@ class NomadJob(object):
 
     # -- present ------------------------------------------------------------
 
-    def present(self, job, where):
+    def present(self, job, where, submission=None):
         job_id = job['ID']
         r = self.result
         r['job_id'] = job_id
@@ -502,8 +545,10 @@ class NomadJob(object):
                 return r
 
             try:
-                reg, dummy = self.client.post('/v1/jobs', json=dict(
-                    Job=job, EnforceIndex=True, JobModifyIndex=plan.get('JobModifyIndex') or 0))
+                request = dict(Job=job, EnforceIndex=True, JobModifyIndex=plan.get('JobModifyIndex') or 0)
+                if submission is not None:
+                    request['Submission'] = submission
+                reg, dummy = self.client.post('/v1/jobs', json=request)
                 break
             except NomadAPIError as e:
                 if _is_enforce_conflict(e) and attempt < MAX_REGISTER_ATTEMPTS:
@@ -637,6 +682,7 @@ def main():
         vars=dict(type='dict'),
         var_files=dict(type='list', elements='path'),
         hcl2_result=dict(type='dict'),
+        hcl2_variables=dict(type='dict'),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -675,10 +721,14 @@ def main():
         return known[0]
 
     job = None
+    submission = None
     job_id = p['name']
     try:
         if is_hcl(p['content'], p['job'], p['source_name']) and choose_dialect(p, client, version) == 'hcl2':
-            job = hcl2_job(p, where)
+            if agent_parses_hcl2_variables(version()):
+                job, submission = agent_parsed_job(client, p, where)
+            else:
+                job = hcl2_job(p, where)
         elif p['content'] is not None or p['job'] is not None:
             if (p['vars'] or p['var_files']) and p['job'] is None:
                 raise JobInputError('vars and var_files are for HCL2 job files (Nomad 1.0 or newer); %s is read '
@@ -690,13 +740,15 @@ def main():
         set_namespace(job, p['namespace'], version, where)
     except JobInputError as e:
         module.fail_json(msg=str(e), changed=False)
+    except NomadError as e:
+        module.fail_json(msg='Failed to have the agent at %s parse job file %s: %s' % (client.address, where, e))
     except ValueError as e:
         module.fail_json(msg='The agent at %s reports a version this module cannot read: %s' % (client.address, e))
 
     nomad_job = NomadJob(module, client)
     try:
         if p['state'] == 'present':
-            result = nomad_job.present(job, where)
+            result = nomad_job.present(job, where, submission)
         else:
             result = nomad_job.absent(job_id)
     except StepError as e:

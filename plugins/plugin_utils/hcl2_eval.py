@@ -393,17 +393,28 @@ def to_interface(value):
 
 
 def from_python(value):
-    """A Python value (from YAML or JSON) as an HCL value."""
-    if value is None or type(value) in (str, bool, int, Decimal):
-        return value
+    """A Python value (from YAML or JSON) as an HCL value.
+
+    Ansible may hand over subclasses of the plain types (ansible-core 2.19
+    tags every templated value: _AnsibleTaggedInt, _AnsibleTaggedStr, ...),
+    so each value is tested with isinstance and rebuilt as its plain type,
+    which the evaluator compares with ``type(...) is``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Decimal):
+        return Decimal(value)
     if isinstance(value, float):
-        return _number(Decimal(repr(value)))
+        return _number(Decimal(repr(float(value))))
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, (list, tuple)):
         return [from_python(v) for v in value]
     if isinstance(value, dict):
         return dict((str(k), from_python(v)) for k, v in value.items())
-    if isinstance(value, str):
-        return str(value)
     raise ConvertError('unsupported value of type %s' % type(value).__name__)
 
 

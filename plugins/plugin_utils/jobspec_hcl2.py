@@ -4,8 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Nomad 1.x job files (HCL2, with variables) to the API job, as Nomad 1.1.0.
 
-``parse_hcl2_jobspec(text, filename, variables, var_files)`` returns what
-``nomad job run -output [-var ...] [-var-file ...]`` prints under ``"Job"``.
+``parse_hcl2_jobspec(text, filename, variables, var_files, env)`` returns
+what ``nomad job run -output [-var ...] [-var-file ...]`` prints under
+``"Job"``, with ``NOMAD_VAR_*`` taken from ``env`` as the CLI takes them from
+its environment.
 It follows Nomad 1.1.0's ``jobspec2`` package: the ``variable``,
 ``variables`` and ``locals`` blocks, ``-var`` values typed the way the CLI
 types them, ``dynamic`` blocks, gohcl's decoding of each block into the API
@@ -15,8 +17,10 @@ References to anything but ``var``, ``local`` or an iterator are runtime
 interpolations (``${NOMAD_PORT_http}``, ``${attr.kernel.name}``) and are
 kept verbatim, as Nomad does.
 
-The Nomad API cannot do this for us: ``/v1/jobs/parse`` in 1.1.0 takes no
-variables. Errors raise the HCL1 parser's :class:`JobspecError`, whose
+The Nomad API cannot do this for us before 1.6: ``/v1/jobs/parse`` in
+1.1.0 takes no variables. From 1.6 on the agent parses the job, and only the
+variables are resolved here (``hcl2_variable_values``), so that ``vars``
+keep the CLI's ``-var`` typing whatever the agent's language knows. Errors raise the HCL1 parser's :class:`JobspecError`, whose
 ``problem`` is Nomad's ``Summary; Detail`` and whose ``filename``/``line``/
 ``column`` are the diagnostic's subject.
 
@@ -43,7 +47,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import (
 )
 from ansible_collections.nomadops.nomad.plugins.plugin_utils import hcl2_eval as hx
 
-__all__ = ['parse_hcl2_jobspec', 'STRUCTS_1X']
+__all__ = ['parse_hcl2_jobspec', 'hcl2_variable_values', 'nomad_var_env', 'STRUCTS_1X']
 
 _S, _I, _B, _D, _ANY = 'string', 'int', 'bool', 'duration', 'any'
 
@@ -868,15 +872,20 @@ def _template_exprs(parts):
 class _JobConfig:
     """jobspec2's jobConfig: variables, locals, then the job block."""
 
-    def __init__(self, text, filename, variables, var_files):
+    def __init__(self, text, filename, variables, var_files, env=None):
         self.text = text
         self.filename = filename
         self.arg_vars = variables or {}
         self.var_files = var_files or []
+        self.env_vars = env or {}
         self.variables = {}
         self.locals = {}
 
     def parse(self):
+        body, parsed_files = self.read()
+        return self.decode_body(body, parsed_files)
+
+    def read(self):
         try:
             src, body = hx.parse_config(self.text, self.filename)
             syntax = None
@@ -886,7 +895,19 @@ class _JobConfig:
         if syntax is not None:
             raise syntax
         self.src = src
-        return self.decode_body(body, parsed_files)
+        return body, parsed_files
+
+    def set_values(self):
+        """Every variable the caller set (environment, var files, ``-var``), by
+        name, typed and validated; defaults are left to whoever parses the job."""
+        body, parsed_files = self.read()
+        self.decode_variables(body)
+        self.collect_values(parsed_files)
+        values = {}
+        for name, variable in sorted(self.variables.items()):
+            if variable.values and variable.values[-1][0] != 'default':
+                values[name] = self.variable_value(variable)
+        return values
 
     def parse_var_file(self, name, text):
         if isinstance(text, bytes):
@@ -900,16 +921,7 @@ class _JobConfig:
             raise hx.Diag('Failed to read variables file', 'unable to parse var file: %s: %s' % (name, exc))
 
     def decode_body(self, body, var_files):
-        top = _Inst('', [], [], None, None, body, None, None)
-        _Decoder().content(top, (), {'variables': (), 'variable': ('name',), 'locals': (), 'job': ('name',)},
-                           dynamic=False)
-        for block in body.blocks:
-            if block.type == 'variable':
-                self.decode_variable_block(block)
-            elif block.type == 'variables':
-                self.just_attributes(block)
-                for name, attr in block.body.attrs.items():
-                    self.decode_variable(name, attr)
+        self.decode_variables(body)
         local_attrs = []
         for block in body.blocks:
             if block.type == 'locals':
@@ -920,6 +932,18 @@ class _JobConfig:
             self.variable_value(variable)
         self.evaluate_locals(local_attrs)
         return self.decode_job(body)
+
+    def decode_variables(self, body):
+        top = _Inst('', [], [], None, None, body, None, None)
+        _Decoder().content(top, (), {'variables': (), 'variable': ('name',), 'locals': (), 'job': ('name',)},
+                           dynamic=False)
+        for block in body.blocks:
+            if block.type == 'variable':
+                self.decode_variable_block(block)
+            elif block.type == 'variables':
+                self.just_attributes(block)
+                for name, attr in block.body.attrs.items():
+                    self.decode_variable(name, attr)
 
     @staticmethod
     def just_attributes(block):
@@ -997,8 +1021,22 @@ class _JobConfig:
         return condition, message, inst.def_rng
 
     def collect_values(self, var_files):
-        """collectInputVariableValues: -var-file values, then -var values
-        (the CLI's NOMAD_VAR_* environment variables are not read)."""
+        """collectInputVariableValues: NOMAD_VAR_* values, then -var-file
+        values, then -var values; the last one set wins."""
+        for key, raw in sorted(self.env_vars.items()):
+            variable = self.variables.get(key)
+            if variable is None:
+                continue  # the CLI skips what no job file declares
+            value, expr = self.flag_value(key, str(raw), variable, '<value for var.%s from env>' % key)
+            if variable.type is not None:
+                try:
+                    value = hx.convert(value, variable.type)
+                except hx.ConvertError as exc:
+                    diag = hx.Diag('Invalid value for variable', "The value for %s is not compatible with the "
+                                   "variable's type constraint: %s." % (key, exc),
+                                   expr.rng if expr is not None else None, zero=expr is None)
+                    raise _context(diag, variable.def_rng)
+            variable.values.append(('env', value, expr))
         for name, kind, content in var_files:
             if kind == 'json':
                 if not isinstance(content, dict):
@@ -1043,12 +1081,7 @@ class _JobConfig:
                               % (key, key))
             expr = None
             if isinstance(raw, str):
-                if variable.type in (hx.STRING, hx.NUMBER, None):
-                    # The CLI takes these literally; other types are parsed.
-                    value = raw
-                else:
-                    expr = hx.parse_expression(raw, '<value for var.%s from arguments>' % key)
-                    value = expr.value_in(None)
+                value, expr = self.flag_value(key, str(raw), variable, '<value for var.%s from arguments>' % key)
             else:
                 try:
                     value = hx.from_python(raw)
@@ -1065,6 +1098,15 @@ class _JobConfig:
                                    expr.rng if expr is not None else None, zero=expr is None)
                     raise _context(diag, variable.def_rng)
             variable.values.append(('cmd', value, expr))
+
+    @staticmethod
+    def flag_value(key, raw, variable, where):
+        """expressionFromVariableDefinition: string, number and untyped
+        variables take the text literally; the others parse it as HCL."""
+        if variable.type in (hx.STRING, hx.NUMBER, None):
+            return raw, None
+        expr = hx.parse_expression(raw, where)
+        return expr.value_in(None), expr
 
     def variable_value(self, variable):
         """Variable.Value(): the last value set, checked by its validations."""
@@ -1211,7 +1253,14 @@ def _normalize_ports(networks):
 
 # ---------------------------------------------------------------- public entry
 
-def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None):
+def nomad_var_env(environ):
+    """The ``NOMAD_VAR_<name>`` entries of an environment, by variable name."""
+    prefix = 'NOMAD_VAR_'
+    return dict((key[len(prefix):], value) for key, value in environ.items()
+                if key.startswith(prefix) and len(key) > len(prefix))
+
+
+def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None, env=None):
     """Parse a Nomad 1.x HCL2 job file into the API job (the value under
     ``"Job"`` in ``nomad job run -output``), as Nomad 1.1.0 does.
 
@@ -1220,8 +1269,33 @@ def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None):
     variables, as an HCL expression for the others); any other Python value
     (list, dict, number, bool) is used as it is and converted to the
     variable's type. ``var_files`` is a list of ``(name, text)`` pairs of
-    ``-var-file`` contents, HCL or JSON. Raises :class:`JobspecError`.
+    ``-var-file`` contents, HCL or JSON. ``env`` maps variable names to
+    ``NOMAD_VAR_*`` values (see ``nomad_var_env``). Raises :class:`JobspecError`.
     """
+    config = _job_config(text, filename, variables, var_files, env)
+    try:
+        return config.parse()
+    except hx.Diag as diag:
+        raise _error(diag, filename)
+
+
+def hcl2_variable_values(text, filename=None, variables=None, var_files=None, env=None):
+    """The values the caller gives a job file's variables, as ``nomad job
+    run`` would give them (same arguments as ``parse_hcl2_jobspec``): typed,
+    converted to each variable's type and checked by its validations, as
+    plain JSON-ready Python values. Only the variable blocks are read, so a
+    job block in a newer release's language does not stand in the way; the
+    agent that parses the job applies the defaults. Raises :class:`JobspecError`.
+    """
+    config = _job_config(text, filename, variables, var_files, env)
+    try:
+        values = config.set_values()
+    except hx.Diag as diag:
+        raise _error(diag, filename)
+    return dict((name, hx.to_interface(value)) for name, value in values.items())
+
+
+def _job_config(text, filename, variables, var_files, env):
     if not hx.HAS_HCL2:
         raise JobspecError('the python "python-hcl2" package (8.1.4 or later 8.x) is required on the controller to '
                            'read HCL2 job files: %s' % hx.HCL2_IMPORT_ERROR, (), filename)
@@ -1231,10 +1305,7 @@ def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None):
     if text.lstrip(' ').startswith('{'):
         raise JobspecError('JSON job files (HCL2 JSON syntax) are not supported; use the API job JSON instead', (),
                            filename)
-    try:
-        return _JobConfig(text, filename, variables, var_files).parse()
-    except hx.Diag as diag:
-        raise _error(diag, filename)
+    return _JobConfig(text, filename, variables, var_files, env)
 
 
 def _error(diag, filename):

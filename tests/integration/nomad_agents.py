@@ -24,8 +24,9 @@ ANSIBLE = os.path.join(os.path.dirname(sys.executable), 'ansible')
 DATACENTER = 'dc1'
 
 
-def nomad_binary(workdir):
-    """The real binary from NOMAD_TEST_BINARY, else the double built into workdir."""
+def nomad_binary(workdir, version=None):
+    """The real binary from NOMAD_TEST_BINARY, else the double built into
+    workdir (as ``version``, 0.9.1 by default)."""
     real = os.environ.get('NOMAD_TEST_BINARY')
     if real:
         if not os.access(real, os.X_OK):
@@ -35,7 +36,8 @@ def nomad_binary(workdir):
     if not os.path.isfile(build):
         pytest.skip('the Nomad test double is not available (no tests/nomad_double/build.py)')
     out = os.path.join(workdir, 'nomad')
-    proc = subprocess.run([sys.executable, build, out], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, build, out] + (['--version', version] if version else []),
+                          cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or not os.path.isfile(out):
         pytest.fail('building the test double failed (%d): %s%s' % (proc.returncode, proc.stdout, proc.stderr))
     return out
@@ -81,6 +83,12 @@ plugin "raw_exec" {{
   }}
 }}
 '''
+
+
+def agent_release(address):
+    """(major, minor) of the agent's release, as /v1/agent/self reports it."""
+    version = http_get(address, '/v1/agent/self')['config']['Version']['Version']
+    return tuple(int(x) for x in version.split('.')[:2])
 
 
 def http_get(address, path, timeout=5):

@@ -34,6 +34,10 @@ def build(out, version=None):
             if name.endswith('.py') and name not in ('build.py', 'extract_templates.py', '__main__.py') \
                     or (name.startswith('templates') and name.endswith('.json')):
                 shutil.copy2(os.path.join(HERE, name), pkg)
+        recordings = os.path.join(ROOT, 'tests', 'recordings')
+        if os.path.isdir(recordings):
+            # What real releases answered, for the personalities that replay it (util.recording).
+            shutil.copytree(recordings, os.path.join(pkg, 'recordings'))
         mu = os.path.join(stage, 'ansible_collections', 'nomadops', 'nomad', 'plugins', 'module_utils')
         os.makedirs(mu)
         d = mu

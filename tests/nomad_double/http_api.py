@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler
 
 from . import jobs as jobsmod
 from .product import jobspec
-from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key
-from .util import IS_1X, IS_16, ZERO_TIME, RPCError, new_id, now_ns, rpc_call, template
+from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key, submission_key
+from .util import IS_1X, IS_16, ZERO_TIME, RPCError, new_id, now_ns, recording, rpc_call, template
 
 MGMT = object()
 LOCAL_PREFIXES = ('/v1/agent/', '/v1/status/', '/v1/regions', '/v1/jobs/parse', '/v1/validate/job')
@@ -280,6 +280,8 @@ class API(object):
         text = body.get('JobHCL')
         if not text:
             raise APIError(400, 'Job spec is empty' if IS_1X else 'Job HCL must be specified')
+        if IS_16:
+            return self.parse_as_recorded(body)
         if jobspec is None:
             raise APIError(500, 'HCL job parsing is not available in this build of the test double')
         try:
@@ -300,6 +302,25 @@ class API(object):
                     # Canonicalize leaves these two unset; only the server fills them.
                     task['Resources']['DiskMB'] = task['Resources']['IOPS'] = None
         return Response(200, job)
+
+    @staticmethod
+    def parse_as_recorded(body):
+        """1.6.5 parses HCL2 in its own language, which the double does not
+        reimplement: it answers what the real agent answered to the same file
+        and variables (tests/real/record_jobs_parse.py records them)."""
+        try:
+            variables = json.loads(body.get('Variables') or '{}')
+        except ValueError:
+            variables = None
+        for exchange in recording('nomad-1.6.5/jobs_parse.json')['exchanges']:
+            asked = exchange['request']
+            if asked['JobHCL'] == body['JobHCL'] and json.loads(asked.get('Variables') or '{}') == variables \
+                    and bool(asked.get('Canonicalize')) == bool(body.get('Canonicalize')):
+                if exchange['status'] != 200:
+                    raise APIError(exchange['status'], exchange['body'])
+                return Response(200, copy.deepcopy(exchange['body']))
+        raise APIError(400, 'Failed to parse job: the test double has no recording of Nomad 1.6.5 parsing this job '
+                            'with these variables (add the case to tests/real/record_jobs_parse.py)')
 
     # -------------------------------------------------------------- state (leader)
     def state(self, req):
@@ -477,7 +498,7 @@ class API(object):
         rest = req.path[len('/v1/job/'):]
         sub = ''
         for suffix in ('/allocations', '/evaluations', '/summary', '/versions', '/deployments', '/deployment',
-                       '/plan', '/periodic/force', '/evaluate'):
+                       '/plan', '/periodic/force', '/evaluate', '/submission'):
             if rest.endswith(suffix):
                 rest, sub = rest[:-len(suffix)], suffix
                 break
@@ -539,6 +560,12 @@ class API(object):
                                  s.table_index('evals')))
         if sub == '/summary':
             return read(lambda: (s.summary(key), s.table_index('job_summary')), 'job not found')
+        if sub == '/submission' and IS_16:
+            version = req.query.get('version')
+            if version is None or not version.isdigit():
+                raise APIError(400, 'must specify a valid job version')
+            return read(lambda: (copy.deepcopy(s.state['submissions'].get(submission_key(key, int(version)))),
+                                 s.table_index('jobs')), 'job source not found')
         if sub == '/versions':
             def versions():
                 v = s.state['versions'].get(key)
@@ -582,6 +609,8 @@ class API(object):
         # The job's own Namespace decides where it goes, not ?namespace=
         # (api/197-199): a job without one lands in default.
         out, index = s.register_job(job, bool(body.get('EnforceIndex')), int(body.get('JobModifyIndex') or 0))
+        if IS_16 and isinstance(body.get('Submission'), dict) and out.get('JobModifyIndex'):
+            s.keep_submission(job, body['Submission'])
         return Response(200, out, index=index, kind='write')
 
     # -------------------------------------------------------------- namespaces (1.x)

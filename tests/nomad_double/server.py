@@ -122,7 +122,11 @@ def empty_state():
     return {'index': 1, 'tables': dict((t, 0) for t in TABLES), 'jobs': {}, 'versions': {}, 'evals': {},
             'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}},
             'summary_index': {}, 'namespaces': {'default': default_namespace()},
-            'node_pools': builtin_node_pools()}
+            'node_pools': builtin_node_pools(), 'submissions': {}}
+
+
+def submission_key(key, version):
+    return '%s@%d' % (key, version)
 
 
 def alloc_terminal(a):
@@ -173,6 +177,7 @@ class Server(object):
         self.state = raft.get('state') or empty_state()
         self.state.setdefault('namespaces', {'default': default_namespace()})
         self.state.setdefault('node_pools', builtin_node_pools())
+        self.state.setdefault('submissions', {})
         self.bootstrapped = bool(raft.get('bootstrapped'))
         self.peers = set(raft.get('peers') or [])
         self.term = int(raft.get('term') or 0)
@@ -924,6 +929,18 @@ class Server(object):
         return {'EvalCreateIndex': ev['CreateIndex'], 'EvalID': ev['ID'], 'Index': ev['CreateIndex'],
                 'JobModifyIndex': jmi, 'KnownLeader': False, 'LastContact': 0, 'Warnings': jobsmod.warnings(job)}, \
             ev['CreateIndex']
+
+    def keep_submission(self, job, submission):
+        """1.6's job source: what was submitted with the version now stored."""
+        with self.cond:
+            stored = self.state['jobs'].get(job_key(job))
+            if stored is None:
+                return
+            self.state['submissions'][submission_key(job_key(job), stored['Version'])] = dict(
+                Format=submission.get('Format') or '', JobID=stored['ID'], JobModifyIndex=stored['JobModifyIndex'],
+                Namespace=stored['Namespace'], Source=submission.get('Source') or '',
+                VariableFlags=submission.get('VariableFlags') or None, Variables=submission.get('Variables') or '',
+                Version=stored['Version'])
 
     def raft_apply(self, apply):
         """Run ``apply`` (a write) under the lock once a raft apply's time has passed.

@@ -64,6 +64,20 @@ _templates = None
 _tlock = threading.Lock()
 
 
+def recording(name):
+    """A file of tests/recordings/ (``nomad-1.6.5/jobs_parse.json``), as JSON:
+    bundled into the built double, read from the checkout otherwise."""
+    try:
+        data = pkgutil.get_data(__package__ or 'nomad_double', 'recordings/' + name)
+    except OSError:
+        data = None
+    if data is None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(os.path.dirname(here), 'recordings', name), 'rb') as f:
+            data = f.read()
+    return json.loads(data.decode('utf-8'))
+
+
 def template(name):
     """A deep copy of a recorded object used as a skeleton: from Nomad 1.1.0's
     recordings in the 1.1.0 personality when there is one, else from 0.9.1's."""

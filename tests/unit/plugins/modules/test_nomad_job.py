@@ -411,3 +411,99 @@ def test_a_job_file_naming_another_namespace_is_an_error(capsys):
         failed, result = run_module(nomad_job.main, args(srv, content=json.dumps(job), namespace='team-a'), capsys)
     assert failed
     assert result['msg'] == "The job in httpecho.json is in namespace 'team-b', but namespace='team-a' was asked for"
+
+
+# -- Nomad 1.6 and newer: the agent parses the file ---------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+
+
+def parse_recorded_by_1_6_5(job_file, variables=''):
+    """The real 1.6.5's answer to /v1/jobs/parse (tests/real/record_jobs_parse.py)."""
+    with open(os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.6.5', 'jobs_parse.json')) as f:
+        for ex in json.load(f)['exchanges']:
+            if ex['file'] == job_file and ex['request'].get('Variables', '') == variables:
+                return ex
+
+
+def job_file_text(job_file):
+    with open(os.path.join(ROOT, job_file)) as f:
+        return f.read()
+
+
+SLEEPER_16 = 'tests/integration/files/sleeper-16.nomad'
+
+
+def sixteen_args(srv, job_file=SLEEPER_16, **extra):
+    return args(srv, content=job_file_text(job_file), source_name=os.path.basename(job_file), **extra)
+
+
+def test_a_1_6_agent_parses_the_file_with_the_controllers_variable_values(capsys):
+    recorded = parse_recorded_by_1_6_5(SLEEPER_16, '{"count": 3}')
+    resolved = {'values': {'count': 3}, 'flags': {'count': '3'}, 'files': ''}
+    with ReplayServer([agent_self('1.6.5'),
+                       exchange('POST', '/v1/jobs/parse', body=recorded['body']),
+                       with_path(fixture('job-not-found'), '/v1/job/it-sleeper-16'),
+                       with_path(fixture('plan-added'), '/v1/job/it-sleeper-16/plan')]) as srv:
+        failed, result = run_module(nomad_job.main, sixteen_args(srv, hcl2_variables=resolved, vars={'count': '3'},
+                                                                 hcl2_result={'error': 'not used from 1.6 on'}),
+                                    capsys, check_mode=True)
+        parse = srv.calls('POST', '/v1/jobs/parse')
+        plan = srv.calls('POST', '/v1/job/it-sleeper-16/plan')
+    assert not failed, result
+    assert parse[0]['body'] == recorded['request']
+    assert plan[0]['body']['Job']['NodePool'] == 'default'
+    assert plan[0]['body']['Job']['TaskGroups'][0]['Count'] == 3
+    assert result['changed'] is True and srv.calls('POST', '/v1/jobs') == []
+
+
+def test_a_1_6_register_carries_the_submission(capsys):
+    recorded = parse_recorded_by_1_6_5(SLEEPER_16)
+    resolved = {'values': {}, 'flags': {}, 'files': ''}
+    reg = with_path(fixture('register'), '/v1/jobs')
+    reg['response']['body']['EvalID'] = ''
+    with ReplayServer([agent_self('1.6.5'),
+                       exchange('POST', '/v1/jobs/parse', body=recorded['body']),
+                       with_path(fixture('plan-added'), '/v1/job/it-sleeper-16/plan'), reg,
+                       with_path(fixture('job-not-found'), '/v1/job/it-sleeper-16')]) as srv:
+        failed, result = run_module(nomad_job.main, sixteen_args(srv, hcl2_variables=resolved), capsys)
+        registered = srv.calls('POST', '/v1/jobs')
+    assert not failed, result
+    assert 'Variables' not in srv.requests[1]['body']
+    assert registered[0]['body']['Submission'] == {'Source': job_file_text(SLEEPER_16), 'Format': 'hcl2',
+                                                   'VariableFlags': None, 'Variables': ''}
+
+
+def test_a_1_6_agents_refusal_names_the_file_and_line_and_nothing_is_planned(capsys):
+    typo = 'tests/integration/files/sleeper-16-typo.nomad'
+    recorded = parse_recorded_by_1_6_5(typo)
+    assert recorded['status'] == 400
+    with ReplayServer([agent_self('1.6.5'),
+                       exchange('POST', '/v1/jobs/parse', status=400, body=recorded['body'])]) as srv:
+        failed, result = run_module(nomad_job.main, sixteen_args(srv, typo, hcl2_variables={'values': {}}), capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self', '/v1/jobs/parse']
+    assert failed
+    assert result['msg'].startswith('Failed to parse job file sleeper-16-typo.nomad: the agent refused it: Failed to '
+                                    'parse job: sleeper-16-typo.nomad:15,3-13: Unsupported argument;'), result['msg']
+
+
+def test_a_bad_variable_value_fails_before_the_agent_is_asked_to_parse(capsys):
+    error = {'error': ':0,0-0: Invalid argument value for -var variable; The received arg value for count is not '
+                      'compatible with the variable\'s type constraint: a number is required.'}
+    with ReplayServer([agent_self('1.6.5')]) as srv:
+        failed, result = run_module(nomad_job.main, sixteen_args(srv, hcl2_variables=error, vars={'count': 'x'}),
+                                    capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self']
+    assert failed and result['msg'] == 'Failed to parse job file sleeper-16.nomad as HCL2: %s' % error['error']
+
+
+def test_a_1_5_agent_still_gets_the_controllers_evaluation(capsys):
+    evaluated = hcl2_evaluated(Datacenters=['east'])
+    with ReplayServer([agent_self('1.5.12'), with_path(fixture('job-not-found'), '/v1/job/httpecho'),
+                       with_path(fixture('plan-added'), '/v1/job/httpecho/plan')]) as srv:
+        failed, result = run_module(nomad_job.main, args(srv, content=hcl_text(), source_name='httpecho.nomad',
+                                                         hcl2_result=evaluated), capsys, check_mode=True)
+        assert srv.calls('POST', '/v1/jobs/parse') == []
+        sent = srv.calls('POST', '/v1/job/httpecho/plan')[0]['body']['Job']
+    assert not failed, result
+    assert sent['Datacenters'] == ['east']
