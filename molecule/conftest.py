@@ -47,11 +47,11 @@ class Scenario:
             os.unlink(handle.name)
 
     @staticmethod
-    def adhoc(pattern, module, args):
-        """`ansible PATTERN -m MODULE -a ARGS`: the process and each host's result."""
+    def adhoc(pattern, module, args, *options):
+        """`ansible PATTERN -m MODULE -a ARGS [OPTIONS]`: the process and each host's result."""
         inventory = _molecule_path("MOLECULE_INVENTORY_FILE")
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        proc = _run(["ansible", pattern, "-i", inventory, "-m", module, "-a", args], 600, env)
+        proc = _run(["ansible", pattern, "-i", inventory, "-m", module, "-a", args] + list(options), 600, env)
         try:
             data = json.loads(proc.stdout[proc.stdout.index("{"):])
             return proc, data["plays"][0]["tasks"][0]["hosts"]

@@ -71,8 +71,10 @@ options:
         configuration, in contact with a leader, with every log entry it knows committed applied - as the gate
         between two servers of a rolling restart or upgrade.
       - Read from C(/v1/operator/raft/configuration) and the agent's own raft stats (C(/v1/agent/self)), which
-        raft protocol 2 has. Nomad's autopilot health endpoint would say the same, but Nomad 0.9.1 answers it
-        only when every server runs raft protocol 3, and the post's cluster runs 2.
+        raft protocol 2 has. Where the server runs raft protocol 3 (the default from Nomad 1.3, the only one
+        from 1.4), it must also be healthy in autopilot's eyes (C(/v1/operator/autopilot/health)): alive, in
+        recent contact with the leader, its log close to the leader's. Nomad answers that endpoint only when
+        every server runs protocol 3, so 0.9.1's and 1.1.0's default clusters are judged without it.
       - Between turning ACLs on and their bootstrap, a server with ACLs answers those two only with a token,
         and none exists yet. Without O(token), a C(403) there makes the check fall back to what Nomad answers
         without one, C(/v1/status/leader) and C(/v1/status/peers) of the agent itself - it follows a leader
@@ -251,12 +253,13 @@ elapsed:
   sample: 4.2
 '''
 
+import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadPermissionDenied
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadPermissionDenied
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
 
 POLL_INTERVAL = 1.0
@@ -428,7 +431,32 @@ def raft_gaps(client, stale=False, may_fall_back=False):
     applied, commit = int(raft.get('applied_index') or 0), int(raft.get('commit_index') or 0)
     if applied < commit:
         gaps.append('raft: %s has applied %d of %d committed entries' % (rpc, applied, commit))
+    if str(tags.get('raft_vsn')) == '3':
+        gaps += autopilot_gaps(client, rpc, params)
     return gaps
+
+
+def autopilot_gaps(client, rpc, params):
+    """Why autopilot does not count the server at ``rpc`` healthy yet; empty when it does."""
+    try:
+        health, dummy = client.get('/v1/operator/autopilot/health', params=params)
+    except NomadAPIError as e:
+        # 429: some server is unhealthy; the body is the same report.
+        try:
+            health = json.loads(e.message) if e.status == 429 else None
+        except ValueError:
+            health = None
+        if health is None:
+            return ['autopilot: no server health from the leader (%s)' % e]
+    except NomadError as e:
+        return ['autopilot: no server health from the leader (%s)' % e]
+    mine = [s for s in (health or {}).get('Servers') or [] if s.get('Address') == rpc]
+    if not mine:
+        return ['autopilot: %s is not among the servers autopilot tracks yet' % rpc]
+    if not mine[0].get('Healthy'):
+        return ['autopilot: %s is not healthy yet (serf %s, last contact %s, last index %s)'
+                % (rpc, mine[0].get('SerfStatus'), mine[0].get('LastContact'), mine[0].get('LastIndex'))]
+    return []
 
 
 def raft_gaps_without_token(client, params):

@@ -6,7 +6,7 @@
 #                        for the HashiCorp key bundled with the collection
 #
 # By default the mirror holds the Nomad test double, once per release in
-# NOMAD_VERSIONS (default "0.9.0 0.9.1 1.1.0": the double behaves as the release it
+# NOMAD_VERSIONS (default "0.9.0 0.9.1 1.1.0 1.6.5": the double behaves as the release it
 # is built as), all signed by one throwaway key.
 # With NOMAD_RELEASES_DIR set, that directory is used as-is (a real release),
 # and NOMAD_RELEASES_GPG_KEY may name the armored key that signed it.
@@ -14,7 +14,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 OUT="$NOMADOPS_ROOT/.cache/mirror"
-VERSIONS="${NOMAD_VERSIONS:-0.9.0 0.9.1 1.1.0}"
+VERSIONS="${NOMAD_VERSIONS:-0.9.0 0.9.1 1.1.0 1.6.5}"
 mkdir -p "$OUT"
 
 write_env() {

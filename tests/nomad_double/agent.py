@@ -16,7 +16,10 @@ from . import agentcfg
 from .client import Client
 from .http_api import API, Handler, Request
 from .server import APIError, Server
-from .util import REVISION, RPCError, VERSION, log, rpc_call, template
+from .util import IS_16, REVISION, RPCError, VERSION, log, rpc_call, template
+
+# 1.6 runs raft protocol 3 (its default since 1.3), 0.9.1 and 1.1.0 protocol 2.
+RAFT_PROTOCOL = '3' if IS_16 else '2'
 
 LEADER_METHODS = ('Node.Register', 'Node.Heartbeat', 'Node.GetAllocs', 'Node.UpdateAlloc', 'ACL.Resolve')
 
@@ -228,7 +231,7 @@ class Agent(object):
                 continue
             seen.add(rpc)
             servers.append({'ID': rpc, 'Node': name, 'Address': rpc, 'Leader': rpc == leader, 'Voter': True,
-                            'RaftProtocol': '2'})
+                            'RaftProtocol': RAFT_PROTOCOL})
         servers.sort(key=lambda x: not x['Leader'])
         return {'Servers': servers, 'Index': 1}
 
@@ -237,9 +240,29 @@ class Agent(object):
         m.update({'Name': info['Name'], 'Addr': info['Addr'], 'Port': info['Port'], 'Status': status})
         host, _sep, port = info['RPC'].rpartition(':')
         m['Tags'] = {'build': VERSION, 'dc': info['DC'], 'expect': str(info['Expect']), 'id': info['ID'],
-                     'mvn': '1', 'port': port, 'raft_vsn': '2', 'region': info['Region'], 'role': 'nomad',
+                     'mvn': '1', 'port': port, 'raft_vsn': RAFT_PROTOCOL, 'region': info['Region'], 'role': 'nomad',
                      'rpc_addr': host, 'vsn': '1'}
         return m
+
+    def autopilot_health(self):
+        """Operator.ServerHealth as 1.6.5 answers it (raft protocol 3): a
+        server is healthy while gossip has it alive; FailureTolerance is how
+        many healthy voters could go with a quorum left."""
+        srv = self.server
+        with srv.lock:
+            alive = set(m['Name'] for m in srv.alive_members()) | {srv.name}
+        servers = []
+        for peer in self.raft_configuration()['Servers']:
+            healthy = peer['Node'] in alive
+            servers.append({'ID': peer['ID'], 'Name': '%s.%s' % (peer['Node'], self.region),
+                            'Address': peer['Address'], 'SerfStatus': 'alive' if healthy else 'failed',
+                            'Version': VERSION, 'Leader': peer['Leader'], 'LastContact': '0s', 'LastTerm': 2,
+                            'LastIndex': 1, 'Healthy': healthy, 'Voter': peer['Voter'],
+                            'StableSince': '0001-01-01T00:00:00Z'})
+        voters = [x for x in servers if x['Voter']]
+        healthy = [x for x in voters if x['Healthy']]
+        return {'Healthy': len(healthy) == len(servers), 'Servers': servers,
+                'FailureTolerance': max(0, len(healthy) - (len(voters) // 2 + 1))}
 
     def members_info(self):
         srv = self.server

@@ -462,6 +462,10 @@ class API(object):
                 'SchedulerAlgorithm': 'binpack'}}, index=1, kind='read')
         if p == '/v1/operator/autopilot/health':
             self.acl(req)
+            if IS_16:
+                health = self.agent.autopilot_health()
+                # Nomad answers an unhealthy cluster with 429 and the same body.
+                return Response(200 if health['Healthy'] else 429, health)
             raise APIError(500, 'all servers must have raft_protocol set to 3 or higher to use this endpoint',
                            rpc=True)
         raise APIError(404, 'Invalid URL path')

@@ -32,7 +32,8 @@ def _build_info():
 
 # Revisions of the releases the double mimics, so `nomad version` reads as the real one.
 KNOWN_REVISIONS = {'0.9.1': '23c4597dbb6d1d46e020301b0f63db5cff80d3f0',
-                   '1.1.0': 'f99f1e27bb66bee36a1f3cdf00335e81e93ffff2'}
+                   '1.1.0': 'f99f1e27bb66bee36a1f3cdf00335e81e93ffff2',
+                   '1.6.5': 'a7cfff372cd52b02232a02bd3ffb5e5d35f88a0f'}
 
 _INFO = _build_info()
 # NOMAD_DOUBLE_VERSION lets tests pick the personality of the source (or of

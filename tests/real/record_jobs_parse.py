@@ -12,7 +12,8 @@ range), sends every case of CASES to ``/v1/jobs/parse`` the way nomad_job
 does (the file's text, the variables' values as a JSON var file), registers
 one job with a Submission and reads it back, then stops the agent. The
 exchanges go to ``tests/recordings/nomad-<version>/jobs_parse.json`` and
-``submission.json``.
+``submission.json``; what a server on raft protocol 3 says of itself and of
+autopilot's view of it (the readiness gate's reads) to ``raft.json``.
 """
 
 import json
@@ -39,6 +40,8 @@ CASES = (
     ('tests/integration/files/sleeper-hcl2.nomad', {'count': 3}),
     ('examples/httpecho-16.nomad', {}),
     ('examples/httpecho-16.nomad', {'count': 3}),
+    # molecule/nomad16: the job in the scenario's pool, with the scenario's text.
+    ('examples/httpecho-16.nomad', {'count': 3, 'pool': 'web', 'text': 'hello from 1.6'}),
     ('examples/httpecho-1x.nomad', {}),
     ('examples/httpecho-1x.nomad', {'count': 3}),
 )
@@ -110,6 +113,11 @@ def record(binary):
         status, register = call(address, 'POST', '/v1/jobs', dict(Job=job, Submission=submission))
         exchanges = [dict(request=dict(method='POST', path='/v1/jobs', body=dict(Job=job, Submission=submission)),
                           status=status, body=as_body(status, register))]
+        raft = []
+        for path in ('/v1/agent/self', '/v1/agent/members', '/v1/operator/raft/configuration',
+                     '/v1/operator/autopilot/health'):
+            status, body = call(address, 'GET', path)
+            raft.append(dict(request=dict(method='GET', path=path), status=status, body=as_body(status, body)))
         for query in ('?version=0', '?version=9'):
             status, body = call(address, 'GET', '/v1/job/%s/submission%s' % (job['ID'], query))
             exchanges.append(dict(request=dict(method='GET', path='/v1/job/%s/submission%s' % (job['ID'], query)),
@@ -120,12 +128,12 @@ def record(binary):
 
     out = os.path.join(ROOT, 'tests', 'recordings', 'nomad-%s' % version)
     os.makedirs(out, exist_ok=True)
-    for name, data in (('jobs_parse.json', parses), ('submission.json', exchanges)):
+    for name, data in (('jobs_parse.json', parses), ('submission.json', exchanges), ('raft.json', raft)):
         with open(os.path.join(out, name), 'w') as f:
             json.dump(dict(nomad_version=version, exchanges=data), f, indent=1, sort_keys=True)
             f.write('\n')
-    print('recorded %d parses and %d submission exchanges from Nomad %s into %s'
-          % (len(parses), len(exchanges), version, os.path.relpath(out, ROOT)))
+    print('recorded %d parses, %d submission and %d raft exchanges from Nomad %s into %s'
+          % (len(parses), len(exchanges), len(raft), version, os.path.relpath(out, ROOT)))
 
 
 if __name__ == '__main__':

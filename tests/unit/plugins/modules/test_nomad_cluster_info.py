@@ -3,6 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nomad_cluster_info against recorded cluster responses."""
 
+import copy
+import json
+import os
+
 from nomad_replay import ReplayServer, exchange, fixture, recorded, run_module
 
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_cluster_info
@@ -236,3 +240,46 @@ def test_stale_reads_ask_the_agent_itself(capsys):
         queries = [(r['path'], r['query']) for r in srv.requests]
     assert not failed, result
     assert ('/v1/status/leader', {'stale': 'true'}) in queries and ('/v1/nodes', {'stale': 'true'}) in queries
+
+
+# -- raft protocol 3 (Nomad 1.6.5): the gate also asks autopilot ---------------
+
+def _recorded_1_6_5(path):
+    """What a real Nomad 1.6.5 server on raft protocol 3 answered (tests/real/record_jobs_parse.py)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__))))))
+    with open(os.path.join(root, 'tests', 'recordings', 'nomad-1.6.5', 'raft.json')) as f:
+        for ex in json.load(f)['exchanges']:
+            if ex['request']['path'] == path:
+                return exchange('GET', path, status=ex['status'], body=copy.deepcopy(ex['body']))
+    raise AssertionError('no recorded answer for %s' % path)
+
+
+def _protocol_3(health=None, status=200):
+    config = _recorded_1_6_5('/v1/operator/raft/configuration')
+    leader = config['response']['body']['Servers'][0]['Address']
+    autopilot = _recorded_1_6_5('/v1/operator/autopilot/health')
+    if health is not None:
+        autopilot['response']['body']['Servers'][0].update(health)
+        autopilot['response']['body']['Healthy'] = False
+        autopilot['response']['status'] = status
+    return [exchange('GET', '/v1/status/leader', body=leader), _recorded_1_6_5('/v1/agent/members'),
+            exchange('GET', '/v1/nodes', body=[]), _recorded_1_6_5('/v1/agent/self'), config, autopilot]
+
+
+def test_a_protocol_3_server_autopilot_counts_healthy_passes_the_gate(capsys):
+    with ReplayServer(_protocol_3()) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, raft_caught_up=True,
+                                                                  wait_timeout=5), capsys)
+        assert srv.calls('GET', '/v1/operator/autopilot/health')
+    assert not failed, result
+
+
+def test_a_protocol_3_server_autopilot_does_not_count_healthy_keeps_the_gate_shut(capsys):
+    # Nomad answers 429, with the same report, while a server is unhealthy.
+    with ReplayServer(_protocol_3(dict(Healthy=False, LastContact='12.5s'), status=429)) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, raft_caught_up=True,
+                                                                  wait_timeout=1), capsys)
+    address = _recorded_1_6_5('/v1/operator/raft/configuration')['response']['body']['Servers'][0]['Address']
+    assert failed
+    assert 'autopilot: %s is not healthy yet (serf alive, last contact 12.5s' % address in result['msg']
