@@ -17,8 +17,9 @@ description:
   - Makes a node pool exist with the given description and metadata, or not exist.
   - Node pools came with Nomad 1.6. The module asks the agent for its release first and, on an older one, fails
     before sending anything else, naming the release.
-  - The built-in pools C(default) and C(all) can be neither modified nor deleted. The module refuses to change
-    or delete them before anything is sent, in Nomad's words; asking for them as they are changes nothing.
+  - The built-in pools C(default) and C(all) can be neither modified nor deleted. The module refuses to delete
+    them before anything is sent, and to change them before anything is written, in Nomad's words (also in
+    check mode); asking for them as they are changes nothing.
   - Nomad refuses to delete a pool that still has nodes or jobs which are not dead; the module fails with
     Nomad's words.
   - A client joins a pool through its own configuration (C(client { node_pool = "..." })), not through this
