@@ -32,9 +32,12 @@ if [ "$major" -ge 2 ] || { [ "$major" = 1 ] && { [ "$minor" -ge 7 ] \
 fi
 commit="$(git -C "$src" rev-parse --short=8 HEAD 2>/dev/null || echo unknown)"
 ldflags="-X github.com/hashicorp/nomad/version.GitCommit=$commit"
-# The Go release the tag was built with (.go-version, from 1.2 on), fetched
-# through the module proxy: newer Go refuses what older dependencies do (the
-# msgpack codec generator's base64 alphabet, go:linkname into the runtime).
+# The Go release the tag was built with (.go-version, from 1.2 on; for older
+# tags pass GOTOOLCHAIN, e.g. go1.16.15 for 1.1.0), fetched through the module
+# proxy: newer Go refuses what older dependencies do (the msgpack codec
+# generator's base64 alphabet, go:linkname into the runtime). The user's go
+# env file is left out: its flags may be unknown to an older Go.
+export GOENV=off
 if [ -z "${GOTOOLCHAIN:-}" ] && [ -f "$src/.go-version" ]; then
   export GOTOOLCHAIN="go$(tr -d '[:space:]' <"$src/.go-version")"
 fi

@@ -283,3 +283,15 @@ def test_a_protocol_3_server_autopilot_does_not_count_healthy_keeps_the_gate_shu
     address = _recorded_1_6_5('/v1/operator/raft/configuration')['response']['body']['Servers'][0]['Address']
     assert failed
     assert 'autopilot: %s is not healthy yet (serf alive, last contact 12.5s' % address in result['msg']
+
+
+def test_while_servers_move_from_protocol_2_to_3_autopilot_judges_no_one_and_the_raft_checks_stand(capsys):
+    exchanges = _protocol_3()
+    # What 1.3 to 1.6 answer until every server runs protocol 3 (nomad/operator_endpoint.go).
+    exchanges[-1] = exchange('GET', '/v1/operator/autopilot/health', status=500,
+                             body='rpc error: all servers must have raft_protocol set to 3 or higher to use this '
+                                  'endpoint')
+    with ReplayServer(exchanges) as srv:
+        failed, result = run_module(nomad_cluster_info.main, dict(address=srv.address, raft_caught_up=True,
+                                                                  wait_timeout=5), capsys)
+    assert not failed, result
