@@ -49,6 +49,17 @@ if [ -f "$src/go.mod" ]; then
   cd "$src"
   export GOFLAGS=
   mod=-mod=mod
+  if [ -f vendor/modules.txt ]; then
+    # The tag's own vendored tree (up to 1.1.x). A partial clone may lack a
+    # few large vendored files: take them from the same module version.
+    mod=-mod=vendor
+    git ls-files -d -- vendor 2>/dev/null | while read -r missing; do
+      module="$(awk -v f="${missing#vendor/}" '$1 == "#" && index(f, $2 "/") == 1 && length($2) > length(m) {m = $2; v = $3} END {print m "@" v}' vendor/modules.txt)"
+      dir="$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+      echo "restoring $missing from $module" >&2
+      cp "$dir/${missing#vendor/"${module%@*}"/}" "$missing"
+    done
+  fi
   if [ -f nomad/structs/structs_codegen.go ] && [ ! -s nomad/structs/structs.generated.go ]; then
     codecgen_version="$(awk '$1 == "github.com/hashicorp/go-msgpack" {print $2; exit}' go.mod)"
     echo "regenerating nomad/structs/structs.generated.go with codecgen $codecgen_version" >&2
