@@ -16,10 +16,7 @@ from . import agentcfg
 from .client import Client
 from .http_api import API, Handler, Request
 from .server import APIError, Server
-from .util import IS_16, REVISION, RPCError, VERSION, log, rpc_call, template
-
-# 1.6 runs raft protocol 3 (its default since 1.3), 0.9.1 and 1.1.0 protocol 2.
-RAFT_PROTOCOL = '3' if IS_16 else '2'
+from .util import IS_16, RAFT_PROTOCOL, REVISION, RPCError, VERSION, log, rpc_call, template
 
 LEADER_METHODS = ('Node.Register', 'Node.Heartbeat', 'Node.GetAllocs', 'Node.UpdateAlloc', 'ACL.Resolve')
 

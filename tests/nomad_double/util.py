@@ -59,6 +59,9 @@ IS_1X = PERSONALITY == '1.1.0'
 # On top of 1.1.0's personality, what 1.6.5 added that the collection uses
 # (node pools), from tests/recordings/nomad-1.6.5/.
 IS_16 = IS_1X and tuple(int(x) for x in re.findall(r'\d+', VERSION)[:2]) >= (1, 6)
+# Raft protocol 3 is the default from 1.3 (and the only one from 1.4): a
+# server upgraded into 1.3 restarts speaking it, as the real one does.
+RAFT_PROTOCOL = '3' if IS_1X and tuple(int(x) for x in re.findall(r'\d+', VERSION)[:2]) >= (1, 3) else '2'
 ZERO_TIME = '0001-01-01T00:00:00Z'
 
 _templates = None
