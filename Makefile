@@ -66,8 +66,8 @@ lint: venv
 # three hosts and converges them at least twice. `rolling` (about 8 minutes:
 # five minutes of polling through a rolling restart) and `hosts` (the podman
 # hosts alone, which `default` exercises anyway) run with `make molecule-all`.
-SCENARIOS ?= default cloned secure docker nomad1x upgrade secure_running
-ALL_SCENARIOS := default cloned rolling secure docker nomad1x upgrade secure_running hosts
+SCENARIOS ?= default cloned secure docker nomad1x nomad16 upgrade secure_running
+ALL_SCENARIOS := default cloned rolling secure docker nomad1x nomad16 upgrade secure_running hosts
 
 molecule: deps
 	set -e; for s in $(SCENARIOS); do tests/hosts/molecule.sh test -s $$s; done

@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 HOSTS = ["nomad1", "nomad2", "nomad3"]
 testinfra_hosts = HOSTS
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -99,3 +101,22 @@ def test_the_same_job_again_and_check_mode_change_nothing(scenario):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert not any(r.get("changed") for r in checked.values()), checked
     assert [v["Version"] for v in _api("/v1/job/httpecho/versions?namespace=web")["Versions"]] == [0]
+
+
+def _on_nomad1(*argv):
+    return subprocess.check_output(["podman", "exec", "nomad1"] + list(argv), text=True)
+
+
+def test_an_unknown_key_is_refused_in_the_binarys_words_and_nothing_changes(scenario):
+    if _on_nomad1("head", "-c", "2", "/usr/local/bin/nomad") == "#!":
+        # The double has no schema of 1.6's configuration; only the real binary judges it.
+        pytest.skip("the test double does not know 1.6.5's configuration keys; run with NOMAD_RELEASES_DIR")
+    before = _on_nomad1("cat", "/etc/nomad.d/client.hcl")
+    started = _started_at("nomad1")
+    args = ("dir=/etc/nomad.d nomad_version=1.6.5 binary=/usr/local/bin/nomad "
+            "files='{\"client.hcl\": {\"client\": {\"enabled\": true, \"bogus_key\": 1}}}'")
+    proc, result = scenario.adhoc("nomad1", "nomad_agent_config", args)
+    assert proc.returncode != 0
+    assert "client unexpected keys bogus_key" in result["nomad1"]["msg"], result["nomad1"]["msg"]
+    assert _on_nomad1("cat", "/etc/nomad.d/client.hcl") == before
+    assert _started_at("nomad1") == started
