@@ -64,21 +64,22 @@ def one_submission_at_a_time(args):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def evaluate_hcl2(text, filename, variables, var_files, env):
+def evaluate_hcl2(text, filename, variables, var_files, env, base_dir=None):
     """The job as Nomad 1.0-1.5 reads the file, or why it cannot: the module decides which counts."""
     try:
         return dict(job=parse_hcl2_jobspec(text, filename=filename, variables=variables, var_files=var_files,
-                                           env=env))
+                                           env=env, base_dir=base_dir))
     except JobspecError as e:
         return dict(error=nomad_words(e))
 
 
-def resolve_hcl2_variables(text, filename, variables, var_files, env):
+def resolve_hcl2_variables(text, filename, variables, var_files, env, base_dir=None):
     """What a 1.6+ agent needs besides the file: the variables' values, typed as
     `nomad job run` types them, and the Submission's record of how they were
     given (VariableFlags for -var and NOMAD_VAR_*, Variables for var files)."""
     try:
-        values = hcl2_variable_values(text, filename=filename, variables=variables, var_files=var_files, env=env)
+        values = hcl2_variable_values(text, filename=filename, variables=variables, var_files=var_files, env=env,
+                                      base_dir=base_dir)
     except JobspecError as e:
         return dict(error=nomad_words(e))
     flags = dict((name, env[name]) for name in values if name in env)
@@ -100,6 +101,8 @@ class ActionModule(ActionBase):
         del tmp
         args = dict(self._task.args)
         src = args.pop('src', None)
+        # file() and the other filesystem functions read next to the job file, as `nomad job run` would there.
+        base_dir = None
 
         if src is not None:
             given = [k for k in ('content', 'job', 'name') if args.get(k) is not None]
@@ -119,6 +122,7 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg='Failed to read job file %s: %s' % (path, to_text(e)))
                 return result
             args.setdefault('source_name', src)
+            base_dir = os.path.dirname(path)
 
         if args.get('content') is not None and args.get('dialect', 'auto') != 'hcl1' \
                 and not is_json_job(args['content'], args.get('source_name')):
@@ -130,9 +134,10 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg=to_text(e))
                 return result
             env = nomad_var_env(os.environ)
-            args['hcl2_result'] = evaluate_hcl2(args['content'], args.get('source_name'), variables, var_files, env)
+            args['hcl2_result'] = evaluate_hcl2(args['content'], args.get('source_name'), variables, var_files, env,
+                                                base_dir)
             args['hcl2_variables'] = resolve_hcl2_variables(args['content'], args.get('source_name'), variables,
-                                                            var_files, env)
+                                                            var_files, env, base_dir)
 
         with one_submission_at_a_time(args):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))

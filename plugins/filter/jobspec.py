@@ -13,7 +13,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.six import binary_type, string_types
 
 
-def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=redefined-builtin
+def jobspec(text, filename=None, dialect='hcl1', vars=None, base_dir=None):  # pylint: disable=redefined-builtin
     """HCL job file text to the API job dict, as Nomad 0.9.1 (hcl1) or 1.1.0 (hcl2) reads it."""
     if isinstance(text, binary_type):
         text = to_text(text, errors='surrogate_or_strict')
@@ -25,6 +25,8 @@ def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=
         raise AnsibleFilterError('jobspec: dialect must be hcl1 or hcl2, got %r' % (dialect,))
     if vars is not None and (dialect != 'hcl2' or not isinstance(vars, dict)):
         raise AnsibleFilterError('jobspec: vars must be a dict, and are for dialect=hcl2 only')
+    if base_dir is not None and (dialect != 'hcl2' or not isinstance(base_dir, string_types)):
+        raise AnsibleFilterError('jobspec: base_dir must be a string, and is for dialect=hcl2 only')
     # Imported here, not when the file loads: Ansible loads every filter file
     # in every worker that templates anything, and the parsers (python-hcl2
     # and lark among them) would cost each task on each host about a tenth of
@@ -34,7 +36,8 @@ def jobspec(text, filename=None, dialect='hcl1', vars=None):  # pylint: disable=
 
     try:
         if dialect == 'hcl2':
-            return parse_hcl2_jobspec(to_text(text), filename=filename, variables=vars)
+            return parse_hcl2_jobspec(to_text(text), filename=filename, variables=vars,
+                                      base_dir=to_text(base_dir) if base_dir is not None else None)
         return parse_jobspec(to_text(text), filename=filename)
     except JobspecError as exc:
         raise AnsibleFilterError('jobspec: cannot parse the job: %s' % exc)

@@ -996,15 +996,18 @@ def _iterate(coll, expr, what):
 
 class Ctx:
     """hcl.EvalContext: variables, the function table, a parent; the root may
-    carry the job text for Nomad's runtime-interpolation handler."""
+    carry the job text for Nomad's runtime-interpolation handler, and the
+    directory the filesystem functions read relative paths from (None: they
+    are disabled, as on Nomad's API)."""
 
-    __slots__ = ('vars', 'parent', 'functions', 'undefined')
+    __slots__ = ('vars', 'parent', 'functions', 'undefined', 'base_dir')
 
-    def __init__(self, variables, parent=None, functions=True, undefined=None):
+    def __init__(self, variables, parent=None, functions=True, undefined=None, base_dir=None):
         self.vars = variables
         self.parent = parent
         self.functions = functions
         self.undefined = undefined
+        self.base_dir = base_dir
 
     def root(self):
         ctx = self
@@ -1058,11 +1061,12 @@ class ArgError(FuncError):
 
 
 class Func:
-    __slots__ = ('params', 'var', 'impl')
+    __slots__ = ('params', 'var', 'impl', 'fs')
 
-    def __init__(self, params, impl, var=None):
+    def __init__(self, params, impl, var=None, fs=False):
         # params: (name, type, allow_null); var: the same for the variadic one.
-        self.params, self.impl, self.var = params, impl, var
+        # fs: a filesystem function, called with the base directory first.
+        self.params, self.impl, self.var, self.fs = params, impl, var, fs
 
 
 def _call(expr, ctx):
@@ -1108,6 +1112,13 @@ def _call(expr, ctx):
             raise Diag('Invalid function argument', 'Invalid value for "%s" parameter: argument must not be null.'
                        % pname, arg.start_rng())
         converted.append(value)
+    if func.fs:
+        base_dir = ctx.root().base_dir
+        if base_dir is None:
+            # jobspec2's guardFS: Nomad's API parses with AllowFS false.
+            raise Diag('Error in function call', 'Call to function "%s" failed: filesystem function disabled.' % name,
+                       expr.start_rng())
+        converted.insert(0, base_dir)
     try:
         return func.impl(*converted)
     except ArgError as exc:
@@ -1732,15 +1743,1115 @@ def _f_cidrsubnets(prefix, *newbits):
     return CtyList(out, STRING)
 
 
+# ---------------------------------------------------------------- time (go-cty's datetime.go, Go 1.16's time)
+
+def _go_q(text):
+    """Go's %q (strconv.Quote) for the messages that quote a value."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append('\\' + char)
+        elif char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif code < 0x20 or code == 0x7f:
+            out.append('\\x%02x' % code)
+        elif not char.isprintable() and char != ' ':
+            out.append('\\u%04x' % code if code <= 0xffff else '\\U%08x' % code)
+        else:
+            out.append(char)
+    return '"%s"' % ''.join(out)
+
+
+_GO_ESCAPES = {'\a': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v'}
+
+
+class _TimeError(Exception):
+    """time.ParseError: the layout element, the rest of the value, a message."""
+
+    def __init__(self, layout_elem, value_elem, message=''):
+        super().__init__(message)
+        self.layout_elem, self.value_elem, self.message = layout_elem, value_elem, message
+
+
+def _getnum(text, fixed):
+    if not text[:1].isdigit() or not text[:1].isascii():
+        return None, text
+    if not (text[1:2].isdigit() and text[1:2].isascii()):
+        if fixed:
+            return None, text
+        return int(text[0]), text[1:]
+    return int(text[:2]), text[2:]
+
+
+def _skip(text, prefix):
+    while prefix:
+        if prefix[0] == ' ':
+            if text and text[0] != ' ':
+                return text, False
+            prefix, text = prefix.lstrip(' '), text.lstrip(' ')
+            continue
+        if not text or text[0] != prefix[0]:
+            return text, False
+        prefix, text = prefix[1:], text[1:]
+    return text, True
+
+
+def _days_in(month, year):
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _go_time_parse(value, short, sep, zone):
+    """time.Parse for the layouts a job file meets: RFC 3339 (short=False,
+    sep='T', zone=True) and go-cty-yaml's timestamp forms, where the fields
+    may have one digit, the seconds a fraction and the zone be absent.
+    Returns (year, month, day, hour, minute, second, offset seconds)."""
+    text = value
+    if len(text) < 4 or not text[0].isdigit():
+        raise _TimeError('2006', text)
+    digits, text = text[:4], text[4:]
+    if not (digits.isdigit() and digits.isascii()):
+        raise _TimeError('2006', text)
+    year = int(digits)
+    fields = []
+    for prefix, elem, limit in (('-', '01', 13), ('-', '02', None), (sep, '15', 24), (':', '04', 60), (':', '05', 60)):
+        if elem == '15' and sep is None:
+            break
+        text, ok = _skip(text, prefix)
+        if not ok:
+            raise _TimeError(prefix, text)
+        fixed = not short and elem != '15'
+        num, text = _getnum(text, fixed)
+        if elem == '01' and num is not None and not 0 < num < 13:
+            raise _TimeError(elem, text, ': month out of range')
+        if limit and elem != '01' and num is not None and num >= limit:
+            raise _TimeError(elem, text, ': %s out of range' % {'15': 'hour', '04': 'minute', '05': 'second'}[elem])
+        if num is None:
+            raise _TimeError(elem, text)
+        fields.append(num)
+        if elem == '05' and len(text) >= 2 and text[0] == '.' and text[1].isdigit():
+            count = 1
+            while count < len(text) and text[count].isdigit() and (not short or count < 10):
+                count += 1
+            frac, text = text[1:count], text[count:]
+            if len(frac) > 18 or int(frac) >= 10 ** 9:
+                raise _TimeError(elem, text, ': fractional second out of range')
+    while len(fields) < 5:
+        fields.append(0)
+    offset = 0
+    if zone:
+        if text[:1] == 'Z':
+            text = text[1:]
+        else:
+            if len(text) < 6 or text[3] != ':':
+                raise _TimeError('Z07:00', text)
+            sign, hours, minutes, text = text[0], text[1:3], text[4:6], text[6:]
+            hours, rest_h = _getnum(hours, True)
+            minutes, rest_m = _getnum(minutes, True)
+            if hours is None or minutes is None or rest_h or rest_m or sign not in '+-':
+                raise _TimeError('Z07:00', text)
+            offset = (hours * 60 + minutes) * 60 * (-1 if sign == '-' else 1)
+    if text:
+        raise _TimeError('', text, ': extra text: "%s"' % text)
+    month, day = fields[0], fields[1]
+    if day < 1 or day > _days_in(month, year):
+        raise _TimeError('', text, ': day out of range')
+    return (year, month, day, fields[2], fields[3], fields[4], offset)
+
+
+_TIME_WHAT = {'2006': 'year', '01': 'month', '02': 'day of month', '15': 'hour', '04': 'minute', '05': 'second',
+              'Z07:00': 'UTC offset'}
+
+
+def _parse_timestamp(text):
+    """go-cty's parseTimestamp: time.Parse(time.RFC3339, ...) with its errors reworded."""
+    try:
+        return _go_time_parse(text, False, 'T', True)
+    except _TimeError as err:
+        if not err.layout_elem and not err.value_elem and err.message:
+            raise FuncError('not a valid RFC3339 timestamp%s' % err.message)
+        if err.layout_elem == 'T':
+            raise FuncError("not a valid RFC3339 timestamp: missing required time introducer 'T'")
+        if err.layout_elem in (':', '-'):
+            if not err.value_elem:
+                raise FuncError('not a valid RFC3339 timestamp: end of string where %s is expected'
+                                % _go_q(err.layout_elem))
+            raise FuncError('not a valid RFC3339 timestamp: found %s where %s is expected'
+                            % (_go_q(err.value_elem), _go_q(err.layout_elem)))
+        what = _TIME_WHAT.get(err.layout_elem, 'timestamp segment')
+        if not err.value_elem:
+            raise FuncError('not a valid RFC3339 timestamp: end of string before %s' % what)
+        raise FuncError('not a valid RFC3339 timestamp: cannot use %s as %s' % (_go_q(err.value_elem), what))
+
+
+def _days_from_civil(year, month, day):
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def _civil_from_days(days):
+    days += 719468
+    era = days // 146097
+    doe = days - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + (3 if mp < 10 else -9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+def _go_int(num, width):
+    return ('-' if num < 0 else '') + str(abs(num)).zfill(width)
+
+
+def _zone(offset, colon, zulu):
+    if offset == 0 and zulu:
+        return 'Z'
+    sign = '-' if offset < 0 else '+'
+    hours, minutes = divmod(abs(offset) // 60, 60)
+    return '%s%02d%s%02d' % (sign, hours, ':' if colon else '', minutes)
+
+
+def _rfc3339(fields):
+    year, month, day, hour, minute, second, offset = fields
+    return '%s-%02d-%02dT%02d:%02d:%02d%s' % (_go_int(year, 4), month, day, hour, minute, second,
+                                              _zone(offset, True, True))
+
+
+_MONTHS = ('January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+           'November', 'December')
+_WEEKDAYS = ('Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday')
+_DATE_VERB_ERRORS = {
+    'Y': 'year must either be "YY" or "YYYY"', 'M': 'month must be "M", "MM", "MMM", or "MMMM"',
+    'D': 'day of month must either be "D" or "DD"', 'E': 'day of week must either be "EEE" or "EEEE"',
+    'h': '24-hour must either be "h" or "hh"', 'H': '12-hour must either be "H" or "HH"',
+    'm': 'minute must either be "m" or "mm"', 's': 'second must either be "s" or "ss"',
+    'Z': 'timezone must be Z, ZZZZ, or ZZZZZ',
+}
+
+
+def _date_tokens(fmt):
+    """splitDateFormat: quoted literals, runs of one letter, other text."""
+    i = 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char == "'":
+            if fmt[i + 1:i + 2] == "'":
+                yield fmt[i:i + 2]
+                i += 2
+                continue
+            j = i + 1
+            while j < len(fmt):
+                if fmt[j] == "'":
+                    if fmt[j + 1:j + 2] == "'":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            yield fmt[i:j + 1]
+            i = j + 1
+        elif char.isascii() and char.isalpha():
+            j = i
+            while j < len(fmt) and fmt[j] == char:
+                j += 1
+            yield fmt[i:j]
+            i = j
+        else:
+            j = i + 1
+            while j < len(fmt) and fmt[j] != "'" and not (fmt[j].isascii() and fmt[j].isalpha()):
+                j += 1
+            yield fmt[i:j]
+            i = j
+
+
+def _f_formatdate(fmt, timestamp):
+    try:
+        year, month, day, hour, minute, second, offset = _parse_timestamp(timestamp)
+    except FuncError as exc:
+        raise ArgError(1, str(exc))
+    out = []
+    for tok in _date_tokens(fmt):
+        verb, size = tok[0], len(tok)
+        if verb == "'":
+            if tok[-1] != "'" or size == 1:
+                raise ArgError(0, "unterminated literal '")
+            out.append("'" if size == 2 else tok[1:-1].replace("''", "'"))
+            continue
+        if not (verb.isascii() and verb.isalpha()):
+            out.append(tok)
+            continue
+        text = None
+        hour12 = hour % 12 or 12
+        if verb == 'Y':
+            text = {2: '%02d' % (year % 100), 4: _go_int(year, 4)}.get(size)
+        elif verb == 'M':
+            text = {1: str(month), 2: '%02d' % month, 3: _MONTHS[month - 1][:3], 4: _MONTHS[month - 1]}.get(size)
+        elif verb == 'D':
+            text = {1: str(day), 2: '%02d' % day}.get(size)
+        elif verb == 'E':
+            weekday = _WEEKDAYS[(_days_from_civil(year, month, day) + 4) % 7]
+            text = {3: weekday[:3], 4: weekday}.get(size)
+        elif verb in 'hHms':
+            num = {'h': hour, 'H': hour12, 'm': minute, 's': second}[verb]
+            text = {1: str(num), 2: '%02d' % num}.get(size)
+        elif verb in 'Aa':
+            if size != 2:
+                raise ArgError(0, 'invalid date format verb %s: must be "%s%s"' % (_go_q(tok), verb, verb))
+            text = ('AM', 'PM')[hour // 12]
+            text = text if verb == 'A' else text.lower()
+        elif verb == 'Z':
+            numeric = _zone(offset, False, False)
+            text = {1: _zone(offset, True, True), 3: 'UTC' if numeric == '+0000' else numeric, 4: numeric,
+                    5: _zone(offset, True, False)}.get(size)
+        else:
+            raise ArgError(0, 'invalid date format verb %s' % _go_q(tok))
+        if text is None:
+            raise ArgError(0, 'invalid date format verb %s: %s' % (_go_q(tok), _DATE_VERB_ERRORS[verb]))
+        out.append(text)
+    return ''.join(out)
+
+
+_DURATION_UNITS = {'ns': 1, 'us': 1000, '\u00b5s': 1000, '\u03bcs': 1000, 'ms': 10 ** 6, 's': 10 ** 9,
+                   'm': 60 * 10 ** 9, 'h': 3600 * 10 ** 9}
+_INT64_MAX = (1 << 63) - 1
+
+
+def _parse_duration(orig):
+    """Go 1.16's time.ParseDuration, in nanoseconds."""
+    invalid = FuncError('time: invalid duration "%s"' % orig)
+    text, total, neg = orig, 0, False
+    if text[:1] in ('-', '+'):
+        neg, text = text[0] == '-', text[1:]
+    if text == '0':
+        return 0
+    if not text:
+        raise invalid
+    while text:
+        if not (text[0] == '.' or '0' <= text[0] <= '9'):
+            raise invalid
+        match = re.match('[0-9]*', text)
+        pre = match.end() > 0
+        whole = int(match.group(0) or '0')
+        if whole > _INT64_MAX:
+            raise invalid
+        text = text[match.end():]
+        frac, scale, post = 0, 1.0, False
+        if text[:1] == '.':
+            match = re.match('[0-9]*', text[1:])
+            post = match.end() > 0
+            for digit in match.group(0):
+                if frac > _INT64_MAX // 10:
+                    break
+                frac = frac * 10 + int(digit)
+                scale *= 10
+            text = text[1 + match.end():]
+        if not pre and not post:
+            raise invalid
+        match = re.match('[^.0-9]*', text)
+        unit_name, text = match.group(0), text[match.end():]
+        if not unit_name:
+            raise FuncError('time: missing unit in duration "%s"' % orig)
+        unit = _DURATION_UNITS.get(unit_name)
+        if unit is None:
+            raise FuncError('time: unknown unit "%s" in duration "%s"' % (unit_name, orig))
+        if whole > _INT64_MAX // unit:
+            raise invalid
+        whole *= unit
+        if frac > 0:
+            whole += int(float(frac) * (float(unit) / scale))
+            if whole > _INT64_MAX:
+                raise invalid
+        total += whole
+        if total > _INT64_MAX:
+            raise invalid
+    return -total if neg else total
+
+
+def _f_timeadd(timestamp, duration):
+    year, month, day, hour, minute, second, offset = _parse_timestamp(timestamp)
+    nanos = _parse_duration(duration)
+    # Whole seconds only: RFC 3339 as Go formats it drops the fraction, and
+    # the timestamp's own fraction (kept by Go) can carry into the seconds.
+    frac = re.search(r':\d\d\.(\d+)', timestamp)
+    frac_ns = int(frac.group(1)[:9].ljust(9, '0')) if frac else 0
+    local = (_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 10 ** 9 + frac_ns
+    secs = (local + nanos) // 10 ** 9
+    days, rest = divmod(secs, 86400)
+    year, month, day = _civil_from_days(days)
+    return _rfc3339((year, month, day, rest // 3600, rest // 60 % 60, rest % 60, offset))
+
+
+# ---------------------------------------------------------------- YAML (go-cty-yaml 1.0.2)
+
+_YAML_TAG = 'tag:yaml.org,2002:'
+_YAML_BOOLS = dict([(s, True) for s in ('y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON')]
+                   + [(s, False) for s in ('n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off',
+                                           'OFF')])
+_YAML_NULLS = ('', '~', 'null', 'Null', 'NULL')
+_YAML_INFS = {'.inf': 1, '.Inf': 1, '.INF': 1, '+.inf': 1, '+.Inf': 1, '+.INF': 1, '-.inf': -1, '-.Inf': -1,
+              '-.INF': -1}
+_YAML_INT_RE = re.compile(r'\A[-+]?(|0o[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+)\Z')
+_YAML_FLOAT_RE = re.compile(r'\A[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z')
+_MERGE = object()
+
+
+def _yaml_hint(src):
+    if not src:
+        return 'N'
+    char = src[0]
+    if char in '+-':
+        return 'S'
+    if char in '0123456789':
+        return 'D'
+    if char in 'yYnNtTfFoO~':
+        return 'M'
+    return '.' if char == '.' else None
+
+
+def _yaml_timestamp(src):
+    """go-cty-yaml's parseTimestamp: four time.Parse layouts, as RFC 3339."""
+    if not re.match('[0-9]{4}-', src):
+        return None
+    for sep, zone in (('T', True), ('t', True), (' ', False), (None, False)):
+        try:
+            return _rfc3339(_go_time_parse(src, True, sep, zone))
+        except _TimeError:
+            continue
+    return None
+
+
+def _yaml_go_int(text):
+    """strconv.ParseInt/ParseUint with base 0, as go-cty-yaml falls back to them."""
+    match = re.match(r'\A([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z', text)
+    if not match:
+        return None
+    digits = match.group(2)
+    if len(digits) > 1 and digits[1] in 'xXoObB':
+        num = int(digits[2:], {'x': 16, 'o': 8, 'b': 2}[digits[1].lower()])
+    else:
+        num = int(digits, 8 if len(digits) > 1 else 10)
+    num = -num if match.group(1) == '-' else num
+    return num if -(1 << 63) <= num < (1 << 64) and not (match.group(1) and num >= 1 << 63) else None
+
+
+def _yaml_scalar(tag, src, quoted):
+    """go-cty-yaml's resolveScalar."""
+    if tag not in ('', _YAML_TAG + 'str', _YAML_TAG + 'bool', _YAML_TAG + 'int', _YAML_TAG + 'float',
+                   _YAML_TAG + 'null', _YAML_TAG + 'timestamp', _YAML_TAG + 'binary'):
+        raise FuncError('unsupported tag %s' % _go_q(tag))
+    hint = _yaml_hint(src)
+    if hint is not None and tag not in (_YAML_TAG + 'str', _YAML_TAG + 'binary'):
+        if quoted:
+            return src
+        if src in _YAML_BOOLS:
+            return _YAML_BOOLS[src]
+        if src in _YAML_NULLS:
+            return None
+        if src in _YAML_INFS:
+            return Decimal('Infinity') * _YAML_INFS[src]
+        if tag == '' and src in ('.nan', '.NaN', '.NAN'):
+            raise FuncError('floating point NaN is not supported')
+        if hint == '.':
+            try:
+                return parse_number(src)
+            except ConvertError:
+                pass
+        elif hint in 'DS':
+            if tag in ('', _YAML_TAG + 'timestamp'):
+                stamp = _yaml_timestamp(src)
+                if stamp is not None:
+                    return stamp
+            if _YAML_INT_RE.match(src):
+                tag = _YAML_TAG + 'int'
+            elif _YAML_FLOAT_RE.match(src):
+                tag = _YAML_TAG + 'float'
+    if tag == '' and src == '<<':
+        return _MERGE
+    kind = tag[len(_YAML_TAG):]
+    if kind in ('str', 'binary'):
+        if kind == 'binary':
+            try:
+                base64.b64decode(src.encode('utf-8'), validate=True)
+            except ValueError:
+                raise FuncError('cannot parse %s as %s: not valid base64' % (_go_q(src), tag))
+        return src
+    if kind == 'bool':
+        if src not in _YAML_BOOLS:
+            raise FuncError('cannot parse %s as %s' % (_go_q(src), tag))
+        return _YAML_BOOLS[src]
+    if kind in ('float', 'int'):
+        plain = src.replace('_', '')
+        try:
+            return parse_number(plain)
+        except ConvertError:
+            pass
+        num = _yaml_go_int(plain)
+        if num is None:
+            raise FuncError('cannot parse %s as %s' % (_go_q(src), tag))
+        return num
+    if kind == 'timestamp':
+        stamp = _yaml_timestamp(src)
+        if stamp is None:
+            raise FuncError('cannot parse %s as %s' % (_go_q(src), tag))
+        return stamp
+    if kind == 'null':
+        return None
+    return src
+
+
+class _YamlError(FuncError):
+    pass
+
+
+def _yaml_at(mark, message):
+    # go-cty-yaml reports an event's zero-based line as it is, and no
+    # position at all for the first line.
+    if mark is None or mark.line == 0:
+        return _YamlError(message)
+    return _YamlError('on line %d, column %d: %s' % (mark.line, mark.column + 1, message))
+
+
+class _YamlDecoder:
+    """go-cty-yaml's Unmarshal, over the events of libyaml's parser."""
+
+    def __init__(self, events):
+        self.events = events
+        self.pending = {}
+        self.anchors = {}
+
+    def next(self):
+        return next(self.events)
+
+    def value(self, evt=None):
+        evt = evt or self.next()
+        kind = type(evt).__name__
+        if kind == 'ScalarEvent':
+            self.begin(evt.anchor)
+            try:
+                val = _yaml_scalar(evt.tag or '', evt.value, evt.style in ("'", '"'))
+            except FuncError as exc:
+                raise _yaml_at(evt.start_mark, str(exc))
+            val = '<<' if val is _MERGE else val
+            return self.complete(evt.anchor, val)
+        if kind == 'AliasEvent':
+            if evt.anchor in self.pending:
+                raise _yaml_at(evt.start_mark, 'cannot refer to anchor %s from inside its own definition'
+                               % _go_q(evt.anchor))
+            if evt.anchor not in self.anchors:
+                raise _yaml_at(evt.start_mark, 'reference to undefined anchor %s' % _go_q(evt.anchor))
+            return self.anchors[evt.anchor]
+        if kind == 'MappingStartEvent':
+            return self.mapping(evt)
+        if kind == 'SequenceStartEvent':
+            if evt.tag and evt.tag != _YAML_TAG + 'seq':
+                raise _yaml_at(evt.start_mark, "can't interpret sequence as %s" % evt.tag)
+            self.begin(evt.anchor)
+            items = []
+            while True:
+                item = self.next()
+                if type(item).__name__ == 'SequenceEndEvent':
+                    return self.complete(evt.anchor, items)
+                items.append(self.value(item))
+        if kind == 'DocumentStartEvent':
+            raise _yaml_at(evt.start_mark, 'only a single document is allowed')
+        if kind == 'StreamEndEvent':
+            raise _yaml_at(evt.start_mark, 'expecting value but found end of stream')
+        raise _yaml_at(evt.start_mark, 'unexpected parser event %s' % kind)
+
+    def mapping(self, evt):
+        if evt.tag and evt.tag != _YAML_TAG + 'map':
+            raise _yaml_at(evt.start_mark, "can't interpret mapping as %s" % evt.tag)
+        self.begin(evt.anchor)
+        out = {}
+        while True:
+            key = self.next()
+            kind = type(key).__name__
+            if kind == 'MappingEndEvent':
+                return self.complete(evt.anchor, out)
+            if kind != 'ScalarEvent':
+                raise _yaml_at(key.start_mark, 'only strings are allowed as mapping keys')
+            name = _yaml_scalar(key.tag or '', key.value, key.style in ("'", '"'))
+            if name is _MERGE:
+                merged = self.value()
+                if not isinstance(merged, dict):
+                    raise _yaml_at(key.start_mark, 'cannot merge %s into mapping'
+                                   % friendly_name(implied_type(merged)))
+                out.update(merged)
+                continue
+            if name is None:
+                raise _yaml_at(key.start_mark, 'mapping key cannot be null')
+            if isinstance(name, (list, dict)):
+                raise _yaml_at(key.start_mark, 'only strings are allowed as mapping keys')
+            out[convert(name, STRING)] = self.value()
+
+    def begin(self, anchor):
+        if anchor:
+            self.pending[anchor] = self.pending.get(anchor, 0) + 1
+
+    def complete(self, anchor, val):
+        if anchor:
+            self.pending[anchor] -= 1
+            if not self.pending[anchor]:
+                del self.pending[anchor]
+            self.anchors[anchor] = val
+        return val
+
+
+def _yaml_syntax_error(exc):
+    """parserError: the problem, at the problem's line (scanner errors: the
+    next line, column 1), else at the context's."""
+    problem = getattr(exc, 'problem', None) or 'invalid YAML syntax'
+    mark, context = getattr(exc, 'problem_mark', None), getattr(exc, 'context_mark', None)
+    if mark is not None and mark.line != 0:
+        if type(exc).__name__ == 'ScannerError':
+            return _YamlError('on line %d, column 1: %s' % (mark.line + 1, problem))
+        return _YamlError('on line %d, column %d: %s' % (mark.line, mark.column + 1, problem))
+    if context is not None and context.line != 0:
+        return _YamlError('on line %d, column %d: %s' % (context.line, context.column + 1, problem))
+    return _YamlError(problem)
+
+
+def _f_yamldecode(src):
+    import yaml  # pylint: disable=import-outside-toplevel
+    loader = getattr(yaml, 'CSafeLoader', None) or yaml.SafeLoader
+    events = yaml.parse(src or '\n', Loader=loader)
+    try:
+        decoder = _YamlDecoder(events)
+        first = decoder.next()
+        second = decoder.next()
+        if type(second).__name__ != 'DocumentStartEvent':
+            raise _yaml_at(second.start_mark, 'missing start of document')
+        val = decoder.value()
+        end = decoder.next()
+        if type(end).__name__ == 'DocumentStartEvent':
+            raise _yaml_at(end.start_mark, 'only a single document is allowed')
+        if type(end).__name__ != 'DocumentEndEvent':
+            raise _yaml_at(end.start_mark, 'unexpected extra content (%s) after value' % _YAML_EVENT_NAMES.get(
+                type(end).__name__, type(end).__name__))
+        end = decoder.next()
+        if type(end).__name__ != 'StreamEndEvent':
+            raise _yaml_at(end.start_mark, 'unexpected extra content after value')
+        del first
+    except yaml.YAMLError as exc:
+        raise _yaml_syntax_error(exc)
+    return val
+
+
+_YAML_EVENT_NAMES = {'ScalarEvent': 'SCALAR', 'SequenceStartEvent': 'SEQUENCE-START',
+                     'MappingStartEvent': 'MAPPING-START', 'AliasEvent': 'ALIAS'}
+
+
+def _yaml_printable(code):
+    return (code == 0x0A or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF
+            or (0xE000 <= code <= 0xFFFD and code != 0xFEFF))
+
+
+_YAML_BREAKS = '\r\n\x85\u2028\u2029'
+_YAML_ESCAPES = {0: '0', 7: 'a', 8: 'b', 9: 't', 0x0A: 'n', 0x0B: 'v', 0x0C: 'f', 0x0D: 'r', 0x1B: 'e', 0x22: '"',
+                 0x5C: '\\', 0x85: 'N', 0xA0: '_', 0x2028: 'L', 0x2029: 'P'}
+
+
+class _YamlEmitter:
+    """The part of go-cty-yaml's libyaml emitter (Standard converter: block
+    style, unicode, indent 2, width 80) that cty values reach."""
+
+    def __init__(self):
+        self.out = []
+        self.column, self.indent, self.indents = 0, -1, []
+        self.whitespace = self.indention = True
+        self.open_ended = False
+        self.flow_level = 0
+        self.root = self.mapping_ctx = self.simple_key = False
+
+    def put(self, text):
+        self.out.append(text)
+        self.column += len(text)
+
+    def put_break(self):
+        self.out.append('\n')
+        self.column = 0
+
+    def write_indent(self):
+        indent = max(self.indent, 0)
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            self.put_break()
+        self.put(' ' * (indent - self.column) if indent > self.column else '')
+        self.whitespace = self.indention = True
+
+    def indicator(self, text, need_whitespace, is_whitespace, is_indention):
+        if need_whitespace and not self.whitespace:
+            self.put(' ')
+        self.put(text)
+        self.whitespace = is_whitespace
+        self.indention = self.indention and is_indention
+        self.open_ended = False
+
+    def increase_indent(self, flow, indentless):
+        self.indents.append(self.indent)
+        if self.indent < 0:
+            self.indent = 2 if flow else 0
+        elif not indentless:
+            self.indent += 2
+
+    def document(self, value):
+        self.node(value, root=True)
+        self.write_indent()
+        if self.open_ended:
+            self.indicator('...', True, False, False)
+            self.write_indent()
+        return ''.join(self.out)
+
+    def node(self, value, root=False, mapping=False, simple_key=False):
+        self.root, self.mapping_ctx, self.simple_key = root, mapping, simple_key
+        if isinstance(value, list):
+            if not value:
+                return self.empty('[', ']')
+            self.increase_indent(False, self.mapping_ctx and not self.indention)
+            for item in value:
+                self.write_indent()
+                self.indicator('-', True, False, True)
+                self.node(item)
+            self.indent = self.indents.pop()
+        elif isinstance(value, dict):
+            if not value:
+                return self.empty('{', '}')
+            self.increase_indent(False, False)
+            for key in sorted(value):
+                self.write_indent()
+                if '\n' not in key and not any(c in _YAML_BREAKS for c in key) and len(key.encode('utf-8')) <= 128:
+                    self.node(key, mapping=True, simple_key=True)
+                    self.indicator(':', False, False, False)
+                else:
+                    self.indicator('?', True, False, True)
+                    self.node(key, mapping=True)
+                    self.write_indent()
+                    self.indicator(':', True, False, True)
+                self.node(value[key], mapping=True)
+            self.indent = self.indents.pop()
+        else:
+            self.scalar(value)
+        return None
+
+    def empty(self, start, end):
+        self.indicator(start, True, True, False)
+        self.increase_indent(True, False)
+        self.indent = self.indents.pop()
+        self.indicator(end, False, False, False)
+
+    def scalar(self, value):
+        self.increase_indent(True, False)
+        if type(value) is str:
+            if '\n' in value and self.block_allowed(value) and not self.simple_key:
+                self.literal(value)
+            else:
+                self.double_quoted(value, not self.simple_key)
+        else:
+            text = 'null' if value is None else ('true' if value else 'false') if type(value) is bool \
+                else format_number(value)
+            if not self.whitespace:
+                self.put(' ')
+            self.put(text)
+            self.whitespace = self.indention = False
+            if self.root:
+                self.open_ended = True
+        self.indent = self.indents.pop()
+
+    @staticmethod
+    def block_allowed(value):
+        if value.endswith(' ') or any(not _yaml_printable(ord(c)) for c in value):
+            return False
+        # A space before a line break rules the block styles out.
+        return not any(value[i] == ' ' and value[i + 1] in _YAML_BREAKS for i in range(len(value) - 1))
+
+    def double_quoted(self, value, allow_breaks):
+        self.indicator('"', True, False, False)
+        bom = value.startswith('\ufeff')
+        spaces = False
+        for i, char in enumerate(value):
+            code = ord(char)
+            if not _yaml_printable(code) or bom or char in _YAML_BREAKS or char in '"\\':
+                if code in _YAML_ESCAPES:
+                    self.put('\\' + _YAML_ESCAPES[code])
+                elif code <= 0xFF:
+                    self.put('\\x%02X' % code)
+                elif code <= 0xFFFF:
+                    self.put('\\u%04X' % code)
+                else:
+                    self.put('\\U%08X' % code)
+                spaces = False
+            elif char == ' ':
+                if allow_breaks and not spaces and self.column > 80 and 0 < i < len(value) - 1:
+                    self.write_indent()
+                    if value[i + 1] == ' ':
+                        self.put('\\')
+                else:
+                    self.put(char)
+                spaces = True
+            else:
+                self.put(char)
+                spaces = False
+        self.indicator('"', False, False, False)
+        self.whitespace = self.indention = False
+
+    def literal(self, value):
+        self.indicator('|', True, False, False)
+        if value[0] == ' ' or value[0] in _YAML_BREAKS:
+            self.indicator('2', False, False, False)
+        chomp = None
+        if value[-1] not in _YAML_BREAKS:
+            chomp = '-'
+        elif len(value) == 1 or value[-2] in _YAML_BREAKS:
+            chomp = '+'
+        if chomp:
+            self.indicator(chomp, False, False, False)
+        self.put_break()
+        self.indention = self.whitespace = True
+        breaks = True
+        for char in value:
+            if char in _YAML_BREAKS:
+                if char == '\n':
+                    self.put_break()
+                else:
+                    self.out.append(char)
+                    self.column = 0
+                self.indention = breaks = True
+            else:
+                if breaks:
+                    self.write_indent()
+                self.put(char)
+                self.indention = breaks = False
+
+
+def _f_yamlencode(value):
+    return _YamlEmitter().document(value)
+
+
+# ---------------------------------------------------------------- filesystem (go-cty-funcs' filesystem package)
+
+def _go_clean(path):
+    """Go's filepath.Clean on a POSIX system."""
+    if path == '':
+        return '.'
+    rooted = path.startswith('/')
+    parts = []
+    for part in path.split('/'):
+        if part in ('', '.'):
+            continue
+        if part == '..':
+            if parts and parts[-1] != '..':
+                parts.pop()
+            elif not rooted:
+                parts.append('..')
+            continue
+        parts.append(part)
+    cleaned = '/'.join(parts)
+    if rooted:
+        return '/' + cleaned
+    return cleaned or '.'
+
+
+def _go_join(*parts):
+    parts = [p for p in parts if p]
+    return _go_clean('/'.join(parts)) if parts else ''
+
+
+def _home_expand(path):
+    """go-homedir's Expand."""
+    if not path or path[0] != '~':
+        return path
+    if len(path) > 1 and path[1] not in '/\\':
+        raise FuncError('cannot expand user-specific home dir')
+    home = os.environ.get('HOME') or os.path.expanduser('~')
+    return _go_join(home, path[1:])
+
+
+def _fs_path(base_dir, path):
+    try:
+        path = _home_expand(path)
+    except FuncError as exc:
+        raise FuncError('failed to expand ~: %s' % exc)
+    if not path.startswith('/'):
+        path = _go_join(base_dir, path)
+    return _go_clean(path)
+
+
+def _go_mode(mode):
+    """Go's FileMode.String for what os.Stat reports."""
+    import stat  # pylint: disable=import-outside-toplevel
+    kinds = ''
+    if stat.S_ISDIR(mode):
+        kinds += 'd'
+    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
+        kinds += 'D'
+    if stat.S_ISFIFO(mode):
+        kinds += 'p'
+    if stat.S_ISSOCK(mode):
+        kinds += 'S'
+    if mode & stat.S_ISUID:
+        kinds += 'u'
+    if mode & stat.S_ISGID:
+        kinds += 'g'
+    if stat.S_ISCHR(mode):
+        kinds += 'c'
+    if mode & stat.S_ISVTX:
+        kinds += 't'
+    return (kinds or '-') + ''.join(c if mode & (1 << (8 - i)) else '-' for i, c in enumerate('rwxrwxrwx'))
+
+
+def _f_file(base_dir, path):
+    full = _fs_path(base_dir, path)
+    try:
+        with open(full, 'rb') as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise FuncError('no file exists at %s' % full)
+    except OSError:
+        raise FuncError('failed to read %s' % full)
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        raise FuncError('contents of %s are not valid UTF-8; use the filebase64 function to obtain the Base64 '
+                        'encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file '
+                        'hashing results instead' % path)
+    # cty.StringVal keeps strings in NFC.
+    return unicodedata.normalize('NFC', text)
+
+
+def _f_fileexists(base_dir, path):
+    import stat  # pylint: disable=import-outside-toplevel
+    full = _fs_path(base_dir, path)
+    try:
+        info = os.stat(full)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        raise FuncError('failed to stat %s' % full)
+    if stat.S_ISREG(info.st_mode):
+        return True
+    raise FuncError('%s is not a regular file, but %s' % (full, _go_q(_go_mode(info.st_mode))))
+
+
+def _glob_split(path, sep):
+    """doublestar's splitPathOnSeparator: a separator after a backslash is kept."""
+    if sep not in path:
+        return [path]
+    out, start = [], 0
+    while start < len(path):
+        end = path.find(sep, start)
+        while end > start and path[end - 1] == '\\':
+            end = path.find(sep, end + 1)
+        if end == -1:
+            out.append(path[start:])
+            return out
+        out.append(path[start:end])
+        start = end + 1
+    out.append('')
+    return out
+
+
+class _BadPattern(Exception):
+    pass
+
+
+def _glob_match(pattern, name):
+    """doublestar 1.1.5's matchComponent."""
+    if not pattern:
+        return not name
+    if not name and pattern != '*':
+        return False
+    p = n = 0
+    while p < len(pattern) and n < len(name):
+        char = pattern[p]
+        if char == '\\':
+            p += 1
+            if p >= len(pattern):
+                raise _BadPattern()
+            if pattern[p] != name[n]:
+                return False
+            p, n = p + 1, n + 1
+        elif char == '*':
+            p += 1
+            if p >= len(pattern):
+                return True
+            return any(_glob_match(pattern[p:], name[i:]) for i in range(n, len(name)))
+        elif char == '[':
+            p += 1
+            end = _escaped_index(pattern[p:], ']')
+            if end == -1:
+                raise _BadPattern()
+            end += p
+            runes = pattern[p:end]
+            if not runes:
+                raise _BadPattern()
+            i, matched = (1 if runes[0] == '^' else 0), False
+            while i < len(runes):
+                low = runes[i]
+                if low == '-':
+                    raise _BadPattern()
+                i += 1
+                if low == '\\':
+                    if i >= len(runes):
+                        raise _BadPattern()
+                    low, i = runes[i], i + 1
+                high = low
+                if i < len(runes) and runes[i] == '-':
+                    i += 1
+                    if i >= len(runes):
+                        raise _BadPattern()
+                    high = runes[i]
+                    if high == '-':
+                        raise _BadPattern()
+                    i += 1
+                    if high == '\\':
+                        if i >= len(runes):
+                            raise _BadPattern()
+                        high, i = runes[i], i + 1
+                if low <= name[n] <= high:
+                    matched = True
+            if matched == (runes[0] == '^'):
+                return False
+            p, n = end + 1, n + 1
+        elif char == '{':
+            p += 1
+            end = _escaped_index(pattern[p:], '}')
+            if end == -1:
+                raise _BadPattern()
+            end += p
+            options = _glob_split(pattern[p:end], ',')
+            rest = pattern[end + 1:]
+            return any(_glob_match(option + rest, name[n:]) for option in options)
+        elif char == '?' or char == name[n]:
+            p, n = p + 1, n + 1
+        else:
+            return False
+    if p >= len(pattern) and n >= len(name):
+        return True
+    return (n >= len(name) and pattern[p:] == '*') or pattern[p:] == '**'
+
+
+def _escaped_index(text, char):
+    end = text.find(char)
+    if end > 0 and text[end - 1] == '\\':
+        rest = _escaped_index(text[end + 1:], char)
+        return -1 if rest == -1 else rest + end + 1
+    return end
+
+
+def _glob(base, components, matches):
+    """doublestar 1.1.5's doGlob; returns the error it would (bad pattern)."""
+    idx = 0
+    while idx < len(components) and not any(c in components[idx] for c in '*?[{\\'):
+        idx += 1
+    if idx:
+        base = _go_join(base, _go_join(*components[:idx]))
+    try:
+        info = os.lstat(base)
+    except OSError:
+        return None
+    if idx >= len(components):
+        matches.append(base)
+        return None
+    if os.path.islink(base):
+        try:
+            info = os.stat(base)
+        except OSError:
+            return None
+    import stat  # pylint: disable=import-outside-toplevel
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return None
+    err = None
+    last = idx + 1 >= len(components)
+    if components[idx] == '**':
+        for name in names:
+            path = _go_join(base, name)
+            if os.path.isdir(path):
+                if last:
+                    matches.append(path)
+                err = _glob(path, components[idx:], matches)
+            elif last and (os.path.exists(path) or not os.path.islink(path)):
+                matches.append(path)
+        if last:
+            return err
+        idx += 1
+        last = idx + 1 >= len(components)
+    for name in names:
+        try:
+            matched = _glob_match(components[idx], name)
+            err = None
+        except _BadPattern as exc:
+            return exc
+        if matched:
+            if last:
+                matches.append(_go_join(base, name))
+            else:
+                err = _glob(_go_join(base, name), components[idx + 1:], matches)
+    return err
+
+
+def _f_fileset(base_dir, path, pattern):
+    if not path.startswith('/'):
+        path = _go_join(base_dir, path)
+    pattern = _go_join(path, pattern)
+    components = _glob_split(pattern, '/')
+    matches = []
+    if components[0] == '':
+        err = _glob('/', components[1:], matches)
+    else:
+        err = _glob('.', components, matches)
+    if err is not None:
+        raise FuncError('failed to glob pattern (%s): syntax error in pattern' % pattern)
+    import stat  # pylint: disable=import-outside-toplevel
+    out = []
+    for match in matches:
+        try:
+            info = os.stat(match)
+        except OSError as exc:
+            raise FuncError('failed to stat (%s): stat %s: %s' % (match, match, exc.strerror.lower()))
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        out.append(os.path.relpath(match, path))
+    return CtySet(_set_order(out), STRING)
+
+
+def _f_abspath(base_dir, path):
+    # Nomad's CLI resolves against its working directory, which is also its
+    # base directory; the base directory stands in for both here.
+    if path.startswith('/'):
+        return _go_clean(path)
+    return _go_clean(_go_join(os.path.abspath(base_dir), path))
+
+
+def _f_basename(path):
+    if path == '':
+        return '.'
+    path = path.rstrip('/')
+    if path == '':
+        return '/'
+    return path[path.rfind('/') + 1:]
+
+
+def _f_dirname(path):
+    return _go_clean(path[:path.rfind('/') + 1])
+
+
+def _f_pathexpand(path):
+    return _home_expand(path)
+
+
 def _unsupported():
     def impl(*_args):
         raise FuncError('not supported by this evaluator (Nomad computes it; use a literal value instead)')
     return impl
-
-
-def _fs_disabled(*_args):
-    # Like Nomad's /v1/jobs/parse (AllowFS false): this evaluator reads no files.
-    raise FuncError('filesystem function disabled')
 
 
 def _digest(algo):
@@ -1781,7 +2892,7 @@ FUNCTIONS = {
     'flatten': Func(_p(('list', _DYN)), _f_flatten),
     'floor': Func(_p(('num', _N)), _f_floor),
     'format': Func(_p(('format', _S)), _f_format, var=('args', ANY, True)),
-    'formatdate': Func(_p(('format', _S), ('time', _S)), _unsupported()),
+    'formatdate': Func(_p(('format', _S), ('time', _S)), _f_formatdate),
     'formatlist': Func(_p(('format', _S)), _f_formatlist, var=('args', ANY, True)),
     'indent': Func(_p(('spaces', _N), ('str', _S)), _f_indent),
     'index': Func(_p(('list', _DYN), ('value', _DYN)), _f_index),
@@ -1818,7 +2929,7 @@ FUNCTIONS = {
     'split': Func(_p(('separator', _S), ('str', _S)), lambda sep, s: CtyList(s.split(sep) if sep else list(s), STRING)),
     'strrev': Func(_p(('str', _S)), lambda s: ''.join(reversed(_graphemes(s)))),
     'substr': Func(_p(('str', _S), ('offset', _N), ('length', _N)), _f_substr),
-    'timeadd': Func(_p(('timestamp', _S), ('duration', _S)), _unsupported()),
+    'timeadd': Func(_p(('timestamp', _S), ('duration', _S)), _f_timeadd),
     'title': Func(_p(('str', _S)), _go_title),
     'trim': Func(_p(('str', _S), ('cutset', _S)), _f_trim),
     'trimprefix': Func(_p(('str', _S), ('prefix', _S)), _f_trimprefix),
@@ -1829,13 +2940,21 @@ FUNCTIONS = {
     'uuidv4': Func([], lambda: str(uuid.uuid4())),
     'uuidv5': Func(_p(('namespace', _S), ('name', _S)), _f_uuidv5),
     'values': Func(_p(('mapping', _DYN)), _f_values),
-    'yamldecode': Func(_p(('src', _S)), _unsupported()),
-    'yamlencode': Func(_p(('value', (ANY, True))), _unsupported()),
+    'yamldecode': Func(_p(('src', _S)), _f_yamldecode),
+    'yamlencode': Func(_p(('value', (ANY, True))), _f_yamlencode),
     'zipmap': Func(_p(('keys', (_LIST_STR, False)), ('values', _DYN)), _f_zipmap),
 }
-for _name in ('abspath', 'basename', 'dirname', 'file', 'fileexists', 'pathexpand'):
-    FUNCTIONS[_name] = Func(_p(('path', _S)), _fs_disabled)
-FUNCTIONS['fileset'] = Func(_p(('path', _S), ('pattern', _S)), _fs_disabled)
+# Nomad's CLI parses with AllowFS and the job file's directory as base; its
+# API does neither.
+FUNCTIONS.update({
+    'abspath': Func(_p(('path', _S)), _f_abspath, fs=True),
+    'basename': Func(_p(('path', _S)), lambda _base, path: _f_basename(path), fs=True),
+    'dirname': Func(_p(('path', _S)), lambda _base, path: _f_dirname(path), fs=True),
+    'file': Func(_p(('path', _S)), _f_file, fs=True),
+    'fileexists': Func(_p(('path', _S)), _f_fileexists, fs=True),
+    'fileset': Func(_p(('path', _S), ('pattern', _S)), _f_fileset, fs=True),
+    'pathexpand': Func(_p(('path', _S)), lambda _base, path: _f_pathexpand(path), fs=True),
+})
 
 
 # ---------------------------------------------------------------- type expressions

@@ -872,7 +872,8 @@ def _template_exprs(parts):
 class _JobConfig:
     """jobspec2's jobConfig: variables, locals, then the job block."""
 
-    def __init__(self, text, filename, variables, var_files, env=None):
+    def __init__(self, text, filename, variables, var_files, env=None, base_dir=None):
+        self.base_dir = base_dir
         self.text = text
         self.filename = filename
         self.arg_vars = variables or {}
@@ -1136,7 +1137,7 @@ class _JobConfig:
 
     def eval_ctx(self):
         values = dict((name, v.values[-1][1]) for name, v in self.variables.items())
-        return hx.Ctx({'var': values, 'local': dict(self.locals)}, undefined=self.src.text)
+        return hx.Ctx({'var': values, 'local': dict(self.locals)}, undefined=self.src.text, base_dir=self.base_dir)
 
     def evaluate_locals(self, attrs):
         """evaluateLocalVariables: a local that fails (it may use a local not
@@ -1260,7 +1261,7 @@ def nomad_var_env(environ):
                 if key.startswith(prefix) and len(key) > len(prefix))
 
 
-def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None, env=None):
+def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None, env=None, base_dir=None):
     """Parse a Nomad 1.x HCL2 job file into the API job (the value under
     ``"Job"`` in ``nomad job run -output``), as Nomad 1.1.0 does.
 
@@ -1270,16 +1271,19 @@ def parse_hcl2_jobspec(text, filename=None, variables=None, var_files=None, env=
     (list, dict, number, bool) is used as it is and converted to the
     variable's type. ``var_files`` is a list of ``(name, text)`` pairs of
     ``-var-file`` contents, HCL or JSON. ``env`` maps variable names to
-    ``NOMAD_VAR_*`` values (see ``nomad_var_env``). Raises :class:`JobspecError`.
+    ``NOMAD_VAR_*`` values (see ``nomad_var_env``). ``base_dir`` enables the
+    filesystem functions (``file``, ``fileset``, ...) and is where they resolve
+    relative paths, as the CLI's base directory; without it they fail as on
+    Nomad's API. Raises :class:`JobspecError`.
     """
-    config = _job_config(text, filename, variables, var_files, env)
+    config = _job_config(text, filename, variables, var_files, env, base_dir)
     try:
         return config.parse()
     except hx.Diag as diag:
         raise _error(diag, filename)
 
 
-def hcl2_variable_values(text, filename=None, variables=None, var_files=None, env=None):
+def hcl2_variable_values(text, filename=None, variables=None, var_files=None, env=None, base_dir=None):
     """The values the caller gives a job file's variables, as ``nomad job
     run`` would give them (same arguments as ``parse_hcl2_jobspec``): typed,
     converted to each variable's type and checked by its validations, as
@@ -1287,7 +1291,7 @@ def hcl2_variable_values(text, filename=None, variables=None, var_files=None, en
     job block in a newer release's language does not stand in the way; the
     agent that parses the job applies the defaults. Raises :class:`JobspecError`.
     """
-    config = _job_config(text, filename, variables, var_files, env)
+    config = _job_config(text, filename, variables, var_files, env, base_dir)
     try:
         values = config.set_values()
     except hx.Diag as diag:
@@ -1295,7 +1299,7 @@ def hcl2_variable_values(text, filename=None, variables=None, var_files=None, en
     return dict((name, hx.to_interface(value)) for name, value in values.items())
 
 
-def _job_config(text, filename, variables, var_files, env):
+def _job_config(text, filename, variables, var_files, env, base_dir=None):
     if not hx.HAS_HCL2:
         raise JobspecError('the python "python-hcl2" package (8.1.4 or later 8.x) is required on the controller to '
                            'read HCL2 job files: %s' % hx.HCL2_IMPORT_ERROR, (), filename)
@@ -1305,7 +1309,7 @@ def _job_config(text, filename, variables, var_files, env):
     if text.lstrip(' ').startswith('{'):
         raise JobspecError('JSON job files (HCL2 JSON syntax) are not supported; use the API job JSON instead', (),
                            filename)
-    return _JobConfig(text, filename, variables, var_files, env)
+    return _JobConfig(text, filename, variables, var_files, env, base_dir)
 
 
 def _error(diag, filename):
