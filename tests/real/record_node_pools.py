@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -171,7 +170,7 @@ def walk(rec, nodes):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('binary', help='a Nomad 1.6 (or newer) binary')
     parser.add_argument('--out', default=DEFAULT_OUT, help='directory for the JSON files (emptied first)')
     args = parser.parse_args()
