@@ -16,7 +16,7 @@ from . import agentcfg
 from .client import Client
 from .http_api import API, Handler, Request
 from .server import APIError, Server
-from .util import IS_16, RAFT_PROTOCOL, REVISION, RPCError, VERSION, log, rpc_call, template
+from .util import RAFT_PROTOCOL, REVISION, RPCError, VERSION, log, rpc_call, template
 
 LEADER_METHODS = ('Node.Register', 'Node.Heartbeat', 'Node.GetAllocs', 'Node.UpdateAlloc', 'ACL.Resolve')
 
