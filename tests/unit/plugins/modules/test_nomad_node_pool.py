@@ -8,7 +8,7 @@ import glob
 import json
 import os
 
-from nomad_replay import ROOT, ReplayServer, exchange, run_module, with_path
+from nomad_replay import ROOT, ReplayServer, exchange, recorded_1_1, run_module, with_path
 
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_node_pool
 
@@ -177,3 +177,12 @@ def test_bad_names_and_descriptions_are_refused_before_anything_is_sent(capsys):
     assert 'description longer than 256' in recorded('pool-upsert-long-description')['response']['body']
     assert 'description longer than 256' in recorded('pool-upsert-long-description-bytes')['response']['body']
     assert 'must match regex ^[a-zA-Z0-9-_]{1,128}$' in recorded('pool-upsert-invalid-name')['response']['body']
+
+
+def test_a_real_1_1_0_agent_is_refused_too(capsys):
+    with ReplayServer([recorded_1_1('001-agent-self')]) as srv:
+        failed, result = run_module(nomad_node_pool.main, dict(address=srv.address, name='gpu', state='absent'),
+                                    capsys)
+        assert [r['path'] for r in srv.requests] == ['/v1/agent/self']
+    assert failed
+    assert result['msg'].startswith("Node pool 'gpu' needs Nomad 1.6 or newer: the agent runs Nomad 1.1.0")
