@@ -1029,14 +1029,7 @@ class _JobConfig:
             if variable is None:
                 continue  # the CLI skips what no job file declares
             value, expr = self.flag_value(key, str(raw), variable, '<value for var.%s from env>' % key)
-            if variable.type is not None:
-                try:
-                    value = hx.convert(value, variable.type)
-                except hx.ConvertError as exc:
-                    diag = hx.Diag('Invalid value for variable', "The value for %s is not compatible with the "
-                                   "variable's type constraint: %s." % (key, exc),
-                                   expr.rng if expr is not None else None, zero=expr is None)
-                    raise _context(diag, variable.def_rng)
+            value = self.typed(variable, value, expr, 'Invalid value for variable', 'The value')
             variable.values.append(('env', value, expr))
         for name, kind, content in var_files:
             if kind == 'json':
@@ -1090,15 +1083,22 @@ class _JobConfig:
                     raise _context(hx.Diag('Invalid argument value for -var variable', 'The received arg value for %s '
                                            'is not compatible with the variable\'s type constraint: %s.' % (key, exc)),
                                    variable.def_rng)
-            if variable.type is not None:
-                try:
-                    value = hx.convert(value, variable.type)
-                except hx.ConvertError as exc:
-                    diag = hx.Diag('Invalid argument value for -var variable', "The received arg value for %s is not "
-                                   "compatible with the variable's type constraint: %s." % (key, exc),
-                                   expr.rng if expr is not None else None, zero=expr is None)
-                    raise _context(diag, variable.def_rng)
+            value = self.typed(variable, value, expr, 'Invalid argument value for -var variable',
+                               'The received arg value')
             variable.values.append(('cmd', value, expr))
+
+    @staticmethod
+    def typed(variable, value, expr, summary, what):
+        """A value from the environment or -var in the variable's type, or
+        Nomad's diagnostic (a literal taken as is has an empty range)."""
+        if variable.type is None:
+            return value
+        try:
+            return hx.convert(value, variable.type)
+        except hx.ConvertError as exc:
+            diag = hx.Diag(summary, "%s for %s is not compatible with the variable's type constraint: %s."
+                           % (what, variable.name, exc), expr.rng if expr is not None else None, zero=expr is None)
+            raise _context(diag, variable.def_rng)
 
     @staticmethod
     def flag_value(key, raw, variable, where):
