@@ -25,7 +25,9 @@ description:
   - One module call instead of fact gathering, a service listing and two file reads, because each call is
     a round trip to the host.
   - "Security: whether the agent's configuration turns on TLS, ACLs and gossip encryption, as the roles write it."
-  - Runs on the managed host with the Python standard library only.
+  - "Servers (O(members)): the server members that the running agent on the host sees in its gossip, so that a
+    server the inventory does not name, or one that is down, is known before anything changes."
+  - Runs on the managed host with the Python standard library only; O(members) needs C(requests) there too.
 author:
   - nomadops maintainers (@nomadops)
 extends_documentation_fragment:
@@ -54,6 +56,21 @@ options:
     type: list
     elements: str
     default: []
+  members:
+    description:
+      - Also ask the agent running on the host for the server members of its gossip (C(/v1/agent/members)), over
+        C(127.0.0.1) and O(http_port), with HTTPS and the client certificate of C(security.hcl) when it turns TLS
+        on for HTTP. Only a server answers.
+      - A failure to read them is reported in RV(members_error), never as a failure of the module.
+    type: bool
+    default: false
+  http_port:
+    description: The agent's HTTP port, for O(members).
+    type: int
+    default: 4646
+  token:
+    description: An ACL token for O(members), which needs one once ACLs are on.
+    type: str
 notes:
   - Reading C(<data_dir>) needs root, as Nomad keeps it private.
 '''
@@ -127,6 +144,21 @@ nomad_version:
   returned: always
   type: str
   sample: 0.9.1
+members:
+  description:
+    - With O(members), the server members the host's running agent sees, each with C(name) (C(<node>.<region>)),
+      C(address) and C(status) (C(alive), C(failed), C(left)...); null without O(members), when the agent is not
+      running, or when it did not answer.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: nomad1.global, address: 10.89.0.2, status: alive}, {name: nomad3.global, address: 10.89.0.4,
+            status: failed}]
+members_error:
+  description: Why RV(members) is null although O(members) was asked for and the agent runs; null otherwise.
+  returned: always
+  type: str
+  sample: "cannot reach the Nomad agent at http://127.0.0.1:4646: Connection refused"
 node_id:
   description: The client node ID from C(<data_dir>/client/client-id), or null when the host has none yet.
   returned: always
@@ -152,6 +184,7 @@ import struct
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadClient, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
 
@@ -246,6 +279,24 @@ def first_block(value):
     return value[0] if isinstance(value, list) else value
 
 
+def server_members(config_dir, http_port, token):
+    """(members, error) as the local agent's gossip has them. Another server may be down, the agent
+    may answer only with a token: either way the caller decides, so nothing here fails the module."""
+    tls = first_block(read_hcl(os.path.join(config_dir, 'security.hcl')).get('tls'))
+    https = bool(tls.get('http'))
+    try:
+        client = NomadClient(address='%s://127.0.0.1:%d' % ('https' if https else 'http', http_port), token=token,
+                             ca_cert=tls.get('ca_file') if https else None,
+                             client_cert=tls.get('cert_file') if https else None,
+                             client_key=tls.get('key_file') if https else None, timeout=5)
+        body, dummy = client.get('/v1/agent/members')
+    except NomadError as exc:
+        return None, to_native(exc)
+    members = [dict(name=m.get('Name'), address=m.get('Addr'), status=m.get('Status'))
+               for m in (body or {}).get('Members') or []]
+    return sorted(members, key=lambda m: (m['name'] or '', m['address'] or '')), None
+
+
 def read_identity_file(path):
     """The file's stripped text, or None when it does not exist or is empty."""
     try:
@@ -266,6 +317,9 @@ def main():
             services=dict(type='list', elements='str', default=[]),
             binary=dict(type='path', default='/usr/local/bin/nomad'),
             config_dir=dict(type='path', default='/etc/nomad.d'),
+            members=dict(type='bool', default=False),
+            http_port=dict(type='int', default=4646),
+            token=dict(type='str', no_log=True),
         ),
         supports_check_mode=True,
     )
@@ -278,17 +332,24 @@ def main():
 
     addresses = dict((name, ipv4_address(name)) for name in interface_names())
     default = default_interface()
+    service = service_state(module, module.params['service_name'])
+    members, members_error = None, None
+    if module.params['members'] and service['active']:
+        members, members_error = server_members(module.params['config_dir'], module.params['http_port'],
+                                                module.params['token'])
     module.exit_json(
         changed=False,
         interfaces=addresses,
         default_interface=default,
         primary_interface=primary_interface(addresses, default),
-        service=service_state(module, module.params['service_name']),
+        service=service,
         services=dict((name, service_state(module, name)) for name in module.params['services']),
         nomad_version=installed_version(module, module.params['binary']),
         security=security_switches(module.params['config_dir']),
         node_id=to_native(node_id) if node_id else None,
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
+        members=members,
+        members_error=members_error,
     )
 
 

@@ -146,3 +146,37 @@ def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, 
         off, tls=True, tls_rpc=True, tls_http=True, acl=True, gossip=True,
         gossip_key_sha256='8f5e90698d144db9d16e2f7e758a780142e900116e08172047d794aa3a4c554f')
     assert 'cg8StVXbQJ0gPvMd9o7yrg==' not in repr(result)
+
+
+def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, monkeypatch, capsys):
+    from nomad_replay import ReplayServer, fixture
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
+    members = fixture('agent-members')
+    for member in members['response']['body']['Members']:
+        if member['Name'] == 'nomad3.global':
+            member['Status'] = 'failed'
+    with ReplayServer([members]) as srv:
+        port = int(srv.address.rsplit(':', 1)[1])
+        failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(tmp_path),
+                                                               members=True, http_port=port, token='s3cr3t'), capsys)
+        assert srv.calls('GET', '/v1/agent/members')[0]['headers']['X-Nomad-Token'] == 's3cr3t'
+    assert not failed, result
+    assert result['members_error'] is None
+    assert [(m['name'], m['status']) for m in result['members']] == [
+        ('nomad1.global', 'alive'), ('nomad2.global', 'alive'), ('nomad3.global', 'failed')]
+    assert result['members'][0]['address'] == '127.0.0.1'
+
+
+def test_members_are_not_asked_of_a_stopped_agent_and_an_unanswered_ask_does_not_fail(tmp_path, monkeypatch,
+                                                                                        capsys):
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), members=True, http_port=1),
+                                capsys)
+    assert not failed and result['members'] is None and result['members_error'] is None
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), members=True, http_port=1),
+                                capsys)
+    assert not failed and result['members'] is None
+    assert 'cannot reach the Nomad agent at http://127.0.0.1:1' in result['members_error']
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys)
+    assert not failed and result['members'] is None and result['members_error'] is None
