@@ -72,7 +72,7 @@ options:
         between two servers of a rolling restart or upgrade.
       - Read from C(/v1/operator/raft/configuration) and the agent's own raft stats (C(/v1/agent/self)), which
         raft protocol 2 has. Where the server runs raft protocol 3 (the default from Nomad 1.3, the only one
-        from 1.4), it must also be healthy in autopilot's eyes (C(/v1/operator/autopilot/health)): alive, in
+        from 1.4), it must also be healthy in autopilot's eyes (C(/v1/operator/autopilot/health)) - alive, in
         recent contact with the leader, its log close to the leader's. Nomad answers that endpoint only when
         every server runs protocol 3, so 0.9.1's and 1.1.0's default clusters are judged without it.
       - Between turning ACLs on and their bootstrap, a server with ACLs answers those two only with a token,
