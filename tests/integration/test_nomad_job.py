@@ -235,3 +235,18 @@ def test_hcl2_file_with_vars_typed_ad_hoc_is_evaluated_on_the_controller(cluster
     assert rc != 0 and 'sleeper-hcl2.nomad' in res['msg'] and 'line' in res['msg']
     assert http_get(cluster.address, '/v1/jobs') == [] or all(
         j['ID'] != 'it-sleeper-hcl2' for j in http_get(cluster.address, '/v1/jobs'))
+
+
+def test_hcl2_file_functions_read_next_to_the_job_file_whatever_the_working_directory(cluster, tmp_path):
+    # Run from elsewhere: the relative path in file() is the job file's neighbour, as src is found.
+    src = os.path.join(ROOT, 'tests', 'integration', 'files', 'sleeper-file.nomad')
+    cmd = [ANSIBLE, 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'nomadops.nomad.nomad_job', '-a',
+           'src=%s address=%s dialect=hcl2' % (src, cluster.address), '-e',
+           'ansible_python_interpreter=%s' % sys.executable, '--check', '--diff']
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_NOCOLOR='1',
+               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
+    res = json.loads(proc.stdout[proc.stdout.index('{'):])['plays'][0]['tasks'][0]['hosts']['localhost']
+    assert proc.returncode == 0, res
+    task = res['diff']['after']['TaskGroups'][0]['Tasks'][0]
+    assert task['Config']['args'] == ['600']
