@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, nomadops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ``nomadops.nomad.server_restart_reasons`` and ``server_outage`` filters;
+"""The ``nomadops.nomad.server_restart_reasons``, ``servers_down`` and ``server_outage`` filters;
 each is documented in its own .yml next to this file."""
 
 from __future__ import absolute_import, division, print_function
@@ -11,6 +11,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
+
+from ansible_collections.nomadops.nomad.plugins.filter.clone_plan import clone_plan
 
 # In the order the walk would do them; each phrase takes the hosts and a
 # pronoun for them.
@@ -48,16 +50,25 @@ def server_restart_reasons(reads, servers, wanted):
 
     ``reads`` is {host: what nomad_host_info read} for the reachable hosts of the play, ``servers`` the
     inventory's servers, ``wanted`` the play's settings: version, tls_rpc, tls_http, acl, gossip,
-    gossip_key_sha256 (null when a new key would be made) and repair (hosts whose clone repair restarts them).
+    gossip_key_sha256 (null when a new key would be made), clients (the inventory's clients) and
+    repair_clones (nomad_repair_cloned_node_ids).
     """
     reads = _mapping('reads', reads, 'server_restart_reasons')
     wanted = _mapping('wanted', wanted, 'server_restart_reasons')
     servers = list(servers or [])
+    repairing = []
+    if wanted.get('repair_clones'):
+        # The plan plan.yml makes later, from the same reads.
+        plan = clone_plan([dict(host=host, node_id=read.get('node_id'), secret=read.get('node_secret_digest'),
+                                active=_running(read))
+                           for host, read in reads.items()
+                           if host in (wanted.get('clients') or []) and isinstance(read, Mapping)])
+        repairing = plan['repair'] + plan['restart']
     found = dict((key, []) for key in REASON_KEYS)
     for host, read in reads.items():
         if not isinstance(read, Mapping) or not _running(read):
             continue
-        if host in (wanted.get('repair') or []):
+        if host in repairing:
             found['repair'].append(host)
         if host not in servers:
             continue
@@ -102,10 +113,10 @@ def _down(reads, servers, play_hosts, addresses):
             # Reachable: a stopped agent there is started by this run.
             continue
         read = reads.get(host)
-        if not isinstance(read, Mapping) or read.get('unreachable'):
-            down[host] = 'unreachable'
-        elif read.get('failed'):
+        if isinstance(read, Mapping) and read.get('failed') and not read.get('unreachable'):
             down[host] = 'not readable: %s' % (read.get('msg') or 'unknown error')
+        elif not isinstance(read, Mapping) or read.get('unreachable') or 'service' not in read:
+            down[host] = 'unreachable'
         elif not _running(read):
             down[host] = 'its agent is not running, and this play does not start it'
     seen = {}
@@ -189,10 +200,18 @@ def server_outage(reads, servers, play_hosts, reasons, addresses=None, changed=N
                _names(names) if len(names) > 1 else names[0]))
 
 
+def servers_down(reads, servers, play_hosts, addresses=None):
+    """{server: why it is down}, with the inputs of server_outage."""
+    reads = _mapping('reads', reads, 'servers_down')
+    addresses = _mapping('addresses', addresses or {}, 'servers_down')
+    return _down(reads, list(servers or []), list(play_hosts or []), addresses)[0]
+
+
 class FilterModule(object):
 
     def filters(self):
         return {
+            'servers_down': servers_down,
             'server_restart_reasons': server_restart_reasons,
             'server_outage': server_outage,
         }

@@ -8,13 +8,13 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nomadops.nomad.plugins.filter.server_outage import (
-    FilterModule, server_outage, server_restart_reasons)
+    FilterModule, server_outage, server_restart_reasons, servers_down)
 
 SERVERS = ['nomad1', 'nomad2', 'nomad3']
 OFF = dict(tls=False, tls_rpc=False, tls_http=False, rpc_upgrade_mode=False, acl=False, gossip=False,
            gossip_key_sha256=None)
 WANTED = dict(version='0.9.1', tls_rpc=False, tls_http=False, acl=False, gossip=False, gossip_key_sha256=None,
-              repair=[])
+              clients=['nomad1', 'nomad2', 'nomad3', 'nomad4'], repair_clones=True)
 UNREACHABLE = {'unreachable': True, 'msg': 'Failed to connect to the host via podman', 'changed': False}
 
 
@@ -35,6 +35,7 @@ def test_registered():
     filters = FilterModule().filters()
     assert filters['server_restart_reasons'] is server_restart_reasons
     assert filters['server_outage'] is server_outage
+    assert filters['servers_down'] is servers_down
 
 
 # ---- server_restart_reasons -------------------------------------------------------
@@ -53,11 +54,21 @@ def test_tls_acl_gossip_docker_and_repair_each_name_their_hosts_in_play_order():
     reads = {'nomad2': read(gossip=True, gossip_key_sha256='aa'), 'nomad1': read(gossip=True, gossip_key_sha256='bb'),
              'nomad4': read()}
     reads['nomad2']['services'] = {'docker': dict(installed=True, active=False, enabled=True)}
-    wanted = dict(WANTED, tls_rpc=True, tls_http=True, acl=True, gossip=True, gossip_key_sha256='bb',
-                  repair=['nomad4', 'nomad1'])
+    # nomad4 is a running clone of nomad1: nomad1 keeps the node and restarts, nomad4 gets fresh state.
+    for host in ('nomad1', 'nomad4'):
+        reads[host].update(node_id='36492a80-8800-926a-6578-939ad5aa1188', node_secret_digest='5f0c')
+    wanted = dict(WANTED, tls_rpc=True, tls_http=True, acl=True, gossip=True, gossip_key_sha256='bb')
     assert server_restart_reasons(reads, SERVERS, wanted) == {
         'tls': ['nomad2', 'nomad1'], 'acl': ['nomad2', 'nomad1'], 'gossip': ['nomad2'], 'docker': ['nomad2'],
         'repair': ['nomad1', 'nomad4']}
+
+
+def test_clones_are_not_repaired_when_repair_is_off_or_they_do_not_run():
+    reads = {'nomad1': read(), 'nomad4': read(active=False)}
+    for host in reads:
+        reads[host].update(node_id='36492a80-8800-926a-6578-939ad5aa1188', node_secret_digest='5f0c')
+    assert server_restart_reasons(reads, SERVERS, WANTED) == {'repair': ['nomad1']}
+    assert server_restart_reasons(reads, SERVERS, dict(WANTED, repair_clones=False)) == {}
 
 
 def test_a_tls_pass_left_half_done_and_a_new_gossip_key_count():
@@ -101,6 +112,9 @@ def test_a_down_server_without_a_known_address_is_a_reason_of_its_own():
 def test_a_stopped_agent_in_the_play_is_started_not_down():
     reads = reads_with_nomad3(read(active=False, address='10.89.0.4'))
     assert server_outage(reads, SERVERS, SERVERS, {'upgrade': ['nomad1', 'nomad2']}) == ''
+    assert servers_down(reads, SERVERS, SERVERS) == {}
+    assert servers_down(reads, SERVERS, ['nomad1', 'nomad2']) == {
+        'nomad3': 'its agent is not running, and this play does not start it'}
 
 
 def test_outside_the_play_a_stopped_agent_or_a_failed_read_is_down():
@@ -116,6 +130,10 @@ def test_outside_the_play_a_stopped_agent_or_a_failed_read_is_down():
     msg = server_outage(reads, SERVERS, ['nomad1', 'nomad2'], {'config': ['nomad1']})
     assert msg.startswith('Nomad server nomad3 is down (not readable: Failed to read the node identity in '
                           '/opt/nomad/client: denied), and this run')
+    # A server of the play that dropped out before its read was registered.
+    for nothing in ({}, None):
+        reads['nomad3'] = nothing
+        assert servers_down(reads, SERVERS, ['nomad1', 'nomad2'], {'nomad3': '10.89.0.4'}) == {'nomad3': 'unreachable'}
 
 
 def test_a_server_the_inventory_does_not_name_counts_and_the_quorum_follows_the_cluster_size():
@@ -132,8 +150,8 @@ def test_a_server_the_inventory_does_not_name_counts_and_the_quorum_follows_the_
 
 
 def test_members_match_the_inventory_by_name_or_address():
-    members = [member('nomad1', 'alive', '10.89.0.2'), dict(name='ip-10-89-0-4.global', address='10.89.0.4',
-                                                           status='failed')]
+    members = [member('nomad1', 'alive', '10.89.0.2'),
+               dict(name='ip-10-89-0-4.global', address='10.89.0.4', status='failed')]
     reads = reads_with_nomad3(UNREACHABLE, members=members)
     msg = server_outage(reads, SERVERS, ['nomad1', 'nomad2'], {'gossip': ['nomad1']},
                         addresses={'nomad3': '10.89.0.4'})
@@ -168,6 +186,15 @@ def test_what_was_already_replaced_is_said_instead_of_nothing():
     assert 'Nothing was changed' not in msg
     assert ('No agent was restarted and no configuration file was written; the binary, unit or TLS files of nomad1 '
             'and nomad4 were already replaced, so restart their agent once every server is back.') in msg
+
+
+def test_nine_servers_two_down_say_how_many_failures_are_left():
+    servers = ['s%d' % i for i in range(1, 10)]
+    reads = dict((s, read(address='10.0.0.%d' % i)) for i, s in enumerate(servers))
+    reads['s8'] = reads['s9'] = UNREACHABLE
+    msg = server_outage(reads, servers, servers[:7], {'upgrade': ['s1']}, addresses={'s8': 'a', 's9': 'b'})
+    assert ('With 9 servers a leader needs 5 of them alive (a quorum): restarting another server would leave 6, '
+            '2 failures away from losing the leader') in msg
 
 
 def test_outage_wants_dicts():

@@ -167,8 +167,8 @@ def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, m
     assert result['members'][0]['address'] == '127.0.0.1'
 
 
-def test_members_are_not_asked_of_a_stopped_agent_and_an_unanswered_ask_does_not_fail(tmp_path, monkeypatch,
-                                                                                        capsys):
+def test_members_are_not_asked_of_a_stopped_agent_and_an_unanswered_ask_does_not_fail(
+        tmp_path, monkeypatch, capsys):
     fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\n')
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), members=True, http_port=1),
                                 capsys)
