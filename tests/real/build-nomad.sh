@@ -39,12 +39,13 @@ ldflags="-X github.com/hashicorp/nomad/version.GitCommit=$commit"
 # env file is left out: its flags may be unknown to an older Go.
 export GOENV=off
 if [ -z "${GOTOOLCHAIN:-}" ] && [ -f "$src/.go-version" ]; then
-  export GOTOOLCHAIN="go$(tr -d '[:space:]' <"$src/.go-version")"
+  GOTOOLCHAIN="go$(tr -d '[:space:]' <"$src/.go-version")"
+  export GOTOOLCHAIN
 fi
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 if (cd "$src" && go tool link -help 2>&1 | grep -q checklinkname); then ldflags="$ldflags -checklinkname=0"; fi
 
-echo "building Nomad $version ($commit) with $(cd "$src" && GOFLAGS= go version)" >&2
+echo "building Nomad $version ($commit) with $(cd "$src" && GOFLAGS='' go version)" >&2
 if [ -f "$src/go.mod" ]; then
   cd "$src"
   export GOFLAGS=
@@ -74,6 +75,6 @@ else
   mkdir -p "$gopath/src/github.com/hashicorp"
   ln -s "$src" "$gopath/src/github.com/hashicorp/nomad"
   cd "$gopath/src/github.com/hashicorp/nomad"
-  GOPATH="$gopath" GO111MODULE=off GOFLAGS= go build -o "$out" -ldflags "$ldflags" .
+  GOPATH="$gopath" GO111MODULE=off GOFLAGS='' go build -o "$out" -ldflags "$ldflags" .
 fi
 "$out" version >&2
