@@ -170,8 +170,9 @@ def server_outage(reads, servers, play_hosts, reasons, addresses=None, changed=N
     down, everyone = _down(reads, servers, list(play_hosts or []), addresses)
     if not down:
         return ''
-    unknown = [h for h in servers if h in down and not addresses.get(h)
-               and not ((reads.get(h) or {}).get('interfaces') or {})]
+    # The walk takes a server's address from its read alone, so one that
+    # could not be read leaves every host's files without it.
+    unknown = [h for h in servers if h in down and not ((reads.get(h) or {}).get('interfaces') or {})]
     if unknown:
         reasons['addresses'] = unknown
     would = []

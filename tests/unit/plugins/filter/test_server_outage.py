@@ -87,8 +87,8 @@ def test_reasons_want_dicts():
 def test_nothing_to_say_when_every_server_is_up_or_the_run_needs_none():
     reads = reads_with_nomad3(read(address='10.89.0.4'))
     assert server_outage(reads, SERVERS, SERVERS, {'upgrade': ['nomad1']}) == ''
-    down = reads_with_nomad3(UNREACHABLE)
-    assert server_outage(down, SERVERS, ['nomad1', 'nomad2'], {}, addresses={'nomad3': '10.89.0.4'}) == ''
+    down = reads_with_nomad3(read(active=False, address='10.89.0.4'))
+    assert server_outage(down, SERVERS, ['nomad1', 'nomad2'], {}) == ''
 
 
 def test_the_issue_an_upgrade_with_nomad3_unreachable():
@@ -96,13 +96,14 @@ def test_the_issue_an_upgrade_with_nomad3_unreachable():
                         {'upgrade': ['nomad1', 'nomad2']}, addresses={'nomad3': '10.89.0.4'})
     assert msg == (
         'Nomad server nomad3 is down (unreachable), and this run would install another Nomad release on nomad1 '
-        'and nomad2 and restart them. With 3 servers a leader needs 2 of them alive (a quorum): restarting '
+        "and nomad2 and restart them; write every host's files without the address of nomad3, which they name. "
+        'With 3 servers a leader needs 2 of them alive (a quorum): restarting '
         'another server would leave 1, and the cluster without a leader. Nothing was changed. Bring nomad3 back, '
         'then run again; a server that is gone for good must first leave the cluster (nomad server force-leave) '
         'and nomad_servers.')
 
 
-def test_a_down_server_without_a_known_address_is_a_reason_of_its_own():
+def test_a_server_that_could_not_be_read_has_no_address_which_is_a_reason_of_its_own():
     msg = server_outage(reads_with_nomad3(UNREACHABLE), SERVERS, ['nomad1', 'nomad2'], {})
     assert msg.startswith("Nomad server nomad3 is down (unreachable), and this run would write every host's files "
                           "without the address of nomad3, which they name. With 3 servers")
@@ -156,7 +157,7 @@ def test_members_match_the_inventory_by_name_or_address():
     msg = server_outage(reads, SERVERS, ['nomad1', 'nomad2'], {'gossip': ['nomad1']},
                         addresses={'nomad3': '10.89.0.4'})
     assert msg.startswith('Nomad server nomad3 is down (unreachable), and this run would rotate the gossip key of '
-                          'nomad1, which every server must take. With 3 servers')
+                          'nomad1, which every server must take; write every host')
 
 
 def test_seven_servers_two_down_still_keep_a_quorum_through_one_restart():
@@ -167,17 +168,18 @@ def test_seven_servers_two_down_still_keep_a_quorum_through_one_restart():
                         addresses={'s6': '10.0.0.6', 's7': '10.0.0.7'})
     assert msg.startswith('Nomad servers s6 (unreachable) and s7 (unreachable) are down, and this run would change '
                           'TLS on s1, which restarts it; turn ACLs on or off on s1, which restarts it; give the cloned '
-                          's2 fresh client state, restarting it. With 7 servers a leader needs 4 of them alive (a '
+                          's2 fresh client state, restarting it; write every host\'s files without the address of s6 and s7, '
+                          'which they name. With 7 servers a leader needs 4 of them alive (a '
                           'quorum): restarting another server would leave 4, one failure away from losing the leader')
 
 
 def test_docker_and_several_hosts_read_their_own_pronouns():
     msg = server_outage(reads_with_nomad3(UNREACHABLE), SERVERS, ['nomad1', 'nomad2'],
                         {'docker': ['nomad1', 'nomad2']}, addresses={'nomad3': '10.89.0.4'})
-    assert 'would install or start Docker on nomad1 and nomad2 and restart their agent.' in msg
+    assert 'would install or start Docker on nomad1 and nomad2 and restart their agent;' in msg
     msg = server_outage(reads_with_nomad3(UNREACHABLE), SERVERS, ['nomad1', 'nomad2'], {'docker': ['nomad1']},
                         addresses={'nomad3': '10.89.0.4'})
-    assert 'would install or start Docker on nomad1 and restart its agent.' in msg
+    assert 'would install or start Docker on nomad1 and restart its agent;' in msg
 
 
 def test_what_was_already_replaced_is_said_instead_of_nothing():
