@@ -30,7 +30,7 @@ HOSTS = ["nomad1", "nomad2", "nomad3"]
 PATH = (os.environ.get("NOMADOPS_UPGRADE_PATH") or "").split()
 TO = PATH[-1] if PATH else os.environ.get("NOMADOPS_UPGRADE_TO") or "0.9.1"
 FROM = os.environ.get("NOMADOPS_UPGRADE_FROM") or "0.9.0"
-WALK = [FROM] + PATH
+WALK = [FROM] + (PATH or [TO])
 
 walk_only = pytest.mark.skipif(not PATH, reason="NOMADOPS_UPGRADE_PATH is not set: one upgrade, no walk")
 
