@@ -7,6 +7,7 @@ Outside `molecule verify` there is no inventory, so the tests that need one
 skip instead of failing.
 """
 
+import importlib.util
 import json
 import os
 import signal
@@ -121,6 +122,50 @@ def servers_down(samples):
     print("samples with a server down: %d; fewest servers answering in one sample: %d"
           % (len(down), min(len(s["answering"]) for s in samples)))
     return down
+
+
+def _restarts_module():
+    # tests/support/restarts.py judges; its unit tests feed it by hand.
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "tests", "support", "restarts.py")
+    spec = importlib.util.spec_from_file_location("nomadops_restarts", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+restarts = _restarts_module()
+
+# The stamps systemd keeps for the agent's unit, and one reading of the
+# host's wall and monotonic clocks to place them on the poller's time line.
+_STAMPS = ("systemctl show {unit} -p ActiveExitTimestampMonotonic -p ExecMainStartTimestampMonotonic; "
+           "python3 -c 'import time; print(\"clocks=%r %r\" % (time.time(), time.monotonic()))'")
+
+
+def agent_restarts(hosts, unit="nomad"):
+    """``{host: (stopped, started)}`` in wall-clock seconds: when systemd last
+    stopped the agent and when its current process started; None for an agent
+    that was never stopped."""
+    found = {}
+    for host in hosts:
+        out = subprocess.run(["podman", "exec", host, "sh", "-c", _STAMPS.format(unit=unit)],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        wall, mono = (float(v) for v in values["clocks"].split())
+        stopped = int(values["ActiveExitTimestampMonotonic"])
+        started = int(values["ExecMainStartTimestampMonotonic"])
+        found[host] = None if not stopped else (
+            restarts.stamp_to_wall(stopped, wall, mono), restarts.stamp_to_wall(started, wall, mono))
+    return found
+
+
+def assert_restarted_one_at_a_time(samples, hosts):
+    """Every agent in hosts restarted while the poller ran, and none stopped
+    before the one restarted before it answered again (tests/support/restarts.py)."""
+    found = agent_restarts(hosts)
+    print(restarts.describe(samples, found))
+    faults = restarts.one_at_a_time(samples, found, hosts)
+    assert not faults, "\n".join(faults)
 
 
 # What "a leader throughout, one server down at most" allows (molecule/rolling

@@ -16,8 +16,8 @@ key.pem) or, inside the container, the agent's own. A server "acknowledges
 itself as leader" when the leader it reports is its own RPC address: a
 follower's answer may name a leader that has just died, the leader's own
 answer cannot. One JSON line per sample:
-{"t": wall time, "answering": [agents that answered at all],
-"self_leader": host or null}.
+{"t": wall time at the start of the sample, "t_end": when its last answer
+came, "answering": [agents that answered at all], "self_leader": host or null}.
 Runs until killed (SIGTERM).
 """
 
@@ -125,7 +125,8 @@ def main():
                 addr, leader = answers[h]
                 if leader and leader.rsplit(":", 1)[0] == addr:
                     self_leader = h
-            log.write(json.dumps({"t": t, "answering": answering, "self_leader": self_leader}) + "\n")
+            log.write(json.dumps({"t": t, "t_end": time.time(), "answering": answering,
+                                  "self_leader": self_leader}) + "\n")
             log.flush()
             stop.wait(args.interval)
     return 0

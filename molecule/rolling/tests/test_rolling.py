@@ -11,39 +11,28 @@ the leader costs one election, which no rolling restart can avoid (Nomad
 follower waits 1-2 s without heartbeats before it stands, so the claim is:
 no stretch without a self-acknowledged leader longer than MAX_GAP seconds,
 with samples never further apart than MAX_SAMPLE_SPACING (else the log could
-hide a gap). And since a server that is down cannot answer, "one at a time"
-means: no sample in which fewer than two of the three servers answered.
+hide a gap).
+
+"One at a time" is proven from the agents' own stamps, not from the poller
+alone: a real 0.9.1 agent restarts faster than the poller's spacing, so no
+sample need catch a server down. systemd records when it stopped each agent
+and when the new process started; the poller says when that server answered
+again. No server may stop before the one restarted before it answers again
+(tests/support/restarts.py, whose unit tests hold both the in-order and the
+two-at-once case). And no sample may have fewer than two servers answering.
 """
 
-import datetime
 import subprocess
 
-from conftest import leader_gaps, servers_down
+from conftest import assert_restarted_one_at_a_time, leader_gaps, servers_down
 
 HOSTS = ["nomad1", "nomad2", "nomad3"]
 MAX_GAP = 5.0
 MAX_SAMPLE_SPACING = 2.5
 
 
-def _started_at(host):
-    """Wall-clock time at which systemd last started the agent on host."""
-    out = subprocess.check_output(
-        ["podman", "exec", host, "systemctl", "show", "nomad", "-p", "ExecMainStartTimestamp", "--value"],
-        text=True).strip()
-    # e.g. "Fri 2026-11-27 23:20:01 UTC"
-    stamp = datetime.datetime.strptime(out.split(" ", 1)[1], "%Y-%m-%d %H:%M:%S %Z")
-    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
-
-
-def test_every_server_restarted_while_polled(samples):
-    first, last = samples[0]["t"], samples[-1]["t"]
-    starts = {h: _started_at(h) for h in HOSTS}
-    print("poll window %.0f..%.0f, agent starts %s" % (first, last, starts))
-    for host, started in starts.items():
-        # Second resolution in systemd's timestamp: allow one second of slack.
-        assert first - 1 <= started <= last + 1, (host, started, first, last)
-    order = sorted(starts, key=starts.get)
-    print("restart order:", order)
+def test_every_server_restarted_one_at_a_time(samples):
+    assert_restarted_one_at_a_time(samples, HOSTS)
 
 
 def test_leader_present_throughout(samples):
@@ -54,7 +43,7 @@ def test_leader_present_throughout(samples):
 
 
 def test_never_more_than_one_server_down(samples):
-    assert servers_down(samples), "no sample saw a server down: the restarts were not observed"
+    servers_down(samples)  # printed for the record: on a fast restart no sample need see one
     assert min(len(s["answering"]) for s in samples) >= 2
 
 
