@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap gnupg gpgv unzip zip python3-venv shellcheck openssh-client golang-go dpkg-dev
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: deps apt venv test unit compat integration sanity lint molecule molecule-all cluster cluster-down bench clean
+.PHONY: deps apt venv test unit compat integration artifact sanity lint molecule molecule-all cluster cluster-down bench clean
 
 deps: apt venv
 
@@ -26,7 +26,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-test: deps unit compat integration sanity lint molecule
+test: deps unit compat integration artifact sanity lint molecule
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -54,6 +54,12 @@ compat: $(COMPAT_VENV)/.installed-$(COMPAT_ANSIBLE_CORE)
 
 integration: deps
 	$(BIN)/pytest -q tests/integration
+
+# The tarball users get: built, installed into an empty collections path,
+# and used from outside the checkout (ansible-doc of everything, a playbook
+# against the test double); see tests/artifact/check.py.
+artifact: venv
+	$(BIN)/python tests/artifact/check.py
 
 sanity: venv
 	tests/sanity.sh
