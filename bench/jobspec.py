@@ -4,13 +4,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Time parse_jobspec per job file over the corpus; print median and max.
 
-The corpus is every job file Nomad 0.9.1 accepted in the shared recordings
-(jobspec/, httpecho.nomad, transcripts/configs/jobs/) plus the unit tests'
-own fixtures. Each file is parsed --repeat times and its best time kept, so
+The corpus is every job file Nomad 0.9.1 accepted in its recordings
+(httpecho.nomad, transcripts/configs/jobs/; Nomad's own jobspec test files
+too when NOMAD_SOURCE_0_9_1 names a checkout of Nomad v0.9.1) plus the unit
+tests' own fixtures. Each file is parsed --repeat times and its best time kept, so
 a busy machine inflates the figures less. Target: median <= 10 ms.
 
 A second section times parse_hcl2_jobspec (Nomad 1.x HCL2 job files) over
-the files Nomad 1.1.0 accepted in ../shared/nomad-1.1.0/jobspec/, with their
+the files Nomad 1.1.0 accepted in tests/recordings/nomad-1.1.0/jobspec/, with their
 recorded -var values, the same way and with the same target. The parser is
 built once per process before timing, as it is in a plugin.
 
@@ -106,7 +107,8 @@ def bench_hcl2(shared, repeat):
 
 
 def corpus(shared):
-    files = sorted(glob.glob(os.path.join(shared, 'jobspec', '*.hcl')))
+    source = os.environ.get('NOMAD_SOURCE_0_9_1')
+    files = sorted(glob.glob(os.path.join(source, 'jobspec', 'test-fixtures', '*.hcl'))) if source else []
     files.append(os.path.join(shared, 'httpecho.nomad'))
     files += sorted(glob.glob(os.path.join(shared, 'transcripts', 'configs', 'jobs', '*.nomad')))
     files += sorted(glob.glob(os.path.join(ROOT, 'tests', 'unit', 'plugins', 'module_utils', 'fixtures',
@@ -117,9 +119,8 @@ def corpus(shared):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeat', type=int, default=20)
-    parser.add_argument('--shared', default=os.environ.get('NOMAD_SHARED_DIR')
-                        or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1'))
-    parser.add_argument('--shared-1x', default=os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0'))
+    parser.add_argument('--shared', default=os.path.join(ROOT, 'tests', 'recordings', 'nomad-0.9.1'))
+    parser.add_argument('--shared-1x', default=os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0'))
     args = parser.parse_args()
 
     rows = []

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def shared_dir():
     if len(sys.argv) > 1:
         return sys.argv[1]
-    return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(HERE, '..', '..', '..', 'shared', 'nomad-0.9.1')
+    return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(HERE, '..', 'recordings', 'nomad-0.9.1')
 
 
 def shared_dir_1x():

@@ -5,8 +5,8 @@
 
 Exchanges use the recorded transcript format
 ``{"title", "request": {"method", "path", "query", "body"}, "response": {"status", "headers", "body"}}``.
-They come from the real recordings (``<repo>/../shared/nomad-0.9.1/transcripts/api``,
-override with NOMAD_SHARED_DIR) or from ``tests/unit/fixtures``.
+They come from the real recordings (``tests/recordings/nomad-0.9.1/transcripts/api``)
+or from ``tests/unit/fixtures``.
 """
 
 import copy
@@ -29,7 +29,7 @@ FIXTURES = os.path.join(HERE, 'fixtures')
 
 
 def shared_dir():
-    path = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+    path = os.path.join(ROOT, 'tests', 'recordings', 'nomad-0.9.1')
     return os.path.abspath(path)
 
 
@@ -39,10 +39,10 @@ def transcripts_dir():
 
 def recorded(name):
     """Load one recorded exchange, e.g. recorded('051-evaluation-unplaceable');
-    skip the test when the recordings are not present."""
+    fail the test when it is missing."""
     path = os.path.join(transcripts_dir(), name + '.json')
     if not os.path.isfile(path):
-        pytest.skip('recorded Nomad 0.9.1 transcripts not available (%s)' % path)
+        pytest.fail('recorded Nomad 0.9.1 transcripts missing from tests/recordings (%s)' % path)
     with open(path) as f:
         return json.load(f)
 
@@ -50,13 +50,13 @@ def recorded(name):
 def recorded_1_1(name):
     """One exchange recorded from a real Nomad 1.1.0, e.g. recorded_1_1('184-namespace-get') or
     recorded_1_1('compare-0.9.1/02-091-namespaces') (from 0.9.1, for what its own corpus lacks)."""
-    base = os.environ.get('NOMAD_SHARED_DIR_1_1') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+    base = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0')
     if name.startswith('compare-0.9.1/'):
         path = os.path.join(base, 'transcripts', 'compare-0.9.1', 'api', name.split('/', 1)[1] + '.json')
     else:
         path = os.path.join(base, 'transcripts', 'api', name + '.json')
     if not os.path.isfile(path):
-        pytest.skip('recorded Nomad 1.1.0 transcripts not available (%s)' % path)
+        pytest.fail('recorded Nomad 1.1.0 transcripts missing from tests/recordings (%s)' % path)
     with open(path) as f:
         return json.load(f)
 

@@ -16,15 +16,15 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import pars
 from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import parse_hcl2_jobspec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
-SHARED_1_1 = os.environ.get('NOMAD_SHARED_DIR_1_1') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+SHARED = os.path.join(ROOT, 'tests', 'recordings', 'nomad-0.9.1')
+SHARED_1_1 = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0')
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, 'examples', '*.nomad')))
 
 
 def test_httpecho_is_the_seeds_job_unchanged():
     seed = os.path.join(SHARED, 'httpecho.nomad')
     if not os.path.exists(seed):
-        pytest.skip('recorded Nomad 0.9.1 facts not present at %s' % SHARED)
+        pytest.fail('recorded Nomad 0.9.1 facts missing from tests/recordings at %s' % SHARED)
     with open(seed, 'rb') as a, open(os.path.join(ROOT, 'examples', 'httpecho.nomad'), 'rb') as b:
         assert b.read() == a.read()
     with open(os.path.join(SHARED, 'httpecho.json')) as handle:
@@ -36,7 +36,7 @@ def test_httpecho_is_the_seeds_job_unchanged():
 def test_the_1x_form_is_what_1_1_0_made_of_the_same_job():
     reference = os.path.join(SHARED_1_1, 'jobspec-reference', 'httpecho-1x.json')
     if not os.path.exists(reference):
-        pytest.skip('recorded Nomad 1.1.0 facts not present at %s' % SHARED_1_1)
+        pytest.fail('recorded Nomad 1.1.0 facts missing from tests/recordings at %s' % SHARED_1_1)
     with open(reference) as handle:
         recorded = json.load(handle)['Job']
     # The recorded file also registers a Consul service, which the post's cluster has no Consul for.

@@ -19,18 +19,20 @@ import urllib.request
 import pytest
 
 from tests.support.ports import free_ports  # noqa: F401 (the tests import it from here)
+from tests.support.recordings import recordings_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 TESTS = os.path.join(ROOT, 'tests')
 
 
 def shared_dir():
-    return os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+    """What a real Nomad 0.9.1 did (tests/recordings/nomad-0.9.1)."""
+    return recordings_dir('0.9.1')
 
 
 def shared_dir_1x():
-    """The recorded Nomad 1.1.0 facts (NOMAD_SHARED_DIR_1X, else ../shared/nomad-1.1.0)."""
-    return os.environ.get('NOMAD_SHARED_DIR_1X') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+    """What a real Nomad 1.1.0 did (tests/recordings/nomad-1.1.0)."""
+    return recordings_dir('1.1.0')
 
 
 # What makes the double's source (or any built double) behave as Nomad 1.1.0.

@@ -14,7 +14,7 @@ from double_harness import leader_of, ready_nodes, run_nomad, shared_dir, wait_u
 def _jobs_dir(tmp_path):
     src = os.path.join(shared_dir(), 'transcripts', 'configs', 'jobs')
     if not os.path.isdir(src):
-        pytest.skip('recorded Nomad 0.9.1 job files not available')
+        pytest.fail('recorded Nomad 0.9.1 job files missing from tests/recordings')
     dst = tmp_path / 'jobs'
     shutil.copytree(src, str(dst))
     return str(dst)

@@ -253,7 +253,7 @@ def _recorded_cli(number):
     from double_harness import shared_dir
     cli = os.path.join(shared_dir(), 'transcripts', 'cli')
     if not os.path.isdir(cli):
-        pytest.skip('recorded Nomad 0.9.1 transcripts not available')
+        pytest.fail('recorded Nomad 0.9.1 transcripts missing from tests/recordings')
     for fn in os.listdir(cli):
         if fn.startswith('%02d-' % number):
             with open(os.path.join(cli, fn)) as f:
@@ -262,7 +262,7 @@ def _recorded_cli(number):
             stderr = text.split('# ---- stderr ----\n')[1].split('# ---- end')[0]
             code = int(text.split('# ---- end (exit code ')[1].split(')')[0])
             return stdout, stderr, code
-    pytest.skip('recording %d missing' % number)
+    pytest.fail('recording %d missing from tests/recordings' % number)
 
 
 @pytest.mark.parametrize('name', STARTUP_FAILURES)
@@ -270,7 +270,7 @@ def test_agent_startup_failures_match_recorded_messages(tmp_path, name):
     from double_harness import run_nomad, shared_dir
     src = os.path.join(shared_dir(), 'transcripts', 'configs', 'agents', 'startup-failures', name + '.hcl')
     if not os.path.exists(src):
-        pytest.skip('recorded Nomad 0.9.1 configs not available')
+        pytest.fail('recorded Nomad 0.9.1 configs missing from tests/recordings')
     stdout, stderr, code = _recorded_cli(CLI_NUMBERS[name])
     with open(src) as f:
         text = f.read().replace('<dir>', str(tmp_path))

@@ -22,7 +22,7 @@ TRANSCRIPTS = os.path.join(shared_dir_1x(), 'transcripts')
 
 def _need_transcripts():
     if not os.path.isdir(TRANSCRIPTS):
-        pytest.skip('recorded Nomad 1.1.0 transcripts not available')
+        pytest.fail('recorded Nomad 1.1.0 transcripts missing from tests/recordings')
 
 
 def _api(path):

@@ -194,7 +194,7 @@ def config_for(recorded_hcl, agent, ports_map, extra_server=''):
 def scenario(tmp_path_factory):
     recs = recordings()
     if not recs:
-        pytest.skip('recorded Nomad 0.9.1 transcripts not available')
+        pytest.fail('recorded Nomad 0.9.1 transcripts missing from tests/recordings')
     work = str(tmp_path_factory.mktemp('replay'))
     cfgdir = os.path.join(shared_dir(), 'transcripts', 'configs', 'agents')
     names = {'nomad1': 4646, 'nomad2': 5646, 'nomad3': 6646, 'clone-a': 7646, 'clone-b': 8646, 'lonely': 9646,

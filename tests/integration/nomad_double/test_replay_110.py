@@ -3,7 +3,7 @@
 """Replay the recorded Nomad 1.1.0 scenario against the double's 1.1.0 personality.
 
 The same method as ``test_replay.py`` (read its docstring): every recorded
-request of ``../shared/nomad-1.1.0/transcripts/api/`` that the double's
+request of ``tests/recordings/nomad-1.1.0/transcripts/api/`` that the double's
 structure allows is sent, in order, to the double agent playing the recorded
 agent, and the status, the Content-Type, the X-Nomad-* headers and the body
 (text equal after translating IDs and numbers; JSON of the same shape) are
@@ -11,7 +11,7 @@ compared.  The recorded cluster's leader answered on 4646 and a follower on
 5646, so here the double that wins the election plays 4646.
 
 What the double does not do is listed in NOT_MIMICKED, with the reason; those
-exchanges are skipped, and so is everything when the recordings are absent.
+exchanges are skipped.
 """
 
 import json
@@ -135,7 +135,7 @@ def scenario(tmp_path_factory):
     require_1x()
     recs = recordings()
     if not recs:
-        pytest.skip('recorded Nomad 1.1.0 transcripts not available')
+        pytest.fail('recorded Nomad 1.1.0 transcripts missing from tests/recordings')
     work = str(tmp_path_factory.mktemp('replay110'))
     cfgdir = os.path.join(shared_dir_1x(), 'transcripts', 'configs', 'agents')
     agents = {}

@@ -13,14 +13,14 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 
 from nomad_double import jobs  # noqa: E402  pylint: disable=wrong-import-position
 
-SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+SHARED = os.path.join(ROOT, 'tests', 'recordings', 'nomad-0.9.1')
 TRANSCRIPTS = os.path.join(SHARED, 'transcripts')
 
 
 def _load(*parts):
     path = os.path.join(TRANSCRIPTS, *parts)
     if not os.path.exists(path):
-        pytest.skip('recorded Nomad 0.9.1 transcripts not available')
+        pytest.fail('recorded Nomad 0.9.1 transcripts missing from tests/recordings')
     with open(path) as f:
         return json.load(f)
 
@@ -28,7 +28,7 @@ def _load(*parts):
 def _api(prefix):
     api = os.path.join(TRANSCRIPTS, 'api')
     if not os.path.isdir(api):
-        pytest.skip('recorded Nomad 0.9.1 transcripts not available')
+        pytest.fail('recorded Nomad 0.9.1 transcripts missing from tests/recordings')
     fn = next(f for f in os.listdir(api) if f.startswith(prefix))
     return _load('api', fn)
 

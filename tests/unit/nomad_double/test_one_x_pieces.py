@@ -14,14 +14,14 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 
 from nomad_double import client, jobs, util  # noqa: E402  pylint: disable=wrong-import-position
 
-SHARED = os.environ.get('NOMAD_SHARED_DIR_1X') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+SHARED = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0')
 TRANSCRIPTS = os.path.join(SHARED, 'transcripts')
 
 
 def _api(prefix):
     api = os.path.join(TRANSCRIPTS, 'api')
     if not os.path.isdir(api):
-        pytest.skip('recorded Nomad 1.1.0 transcripts not available')
+        pytest.fail('recorded Nomad 1.1.0 transcripts missing from tests/recordings')
     fn = next(f for f in os.listdir(api) if f.startswith(prefix))
     with open(os.path.join(api, fn)) as f:
         return json.load(f)

@@ -10,11 +10,11 @@ import re
 
 import pytest
 
+from tests.support.recordings import needs_nomad_source, nomad_source_dir
 from ansible_collections.nomadops.nomad.plugins.module_utils import agent_config as ac
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import loads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
 
 
 def _err(text, filename='agent.hcl'):
@@ -87,10 +87,9 @@ def test_valid_configs_pass():
     assert ac.validate(loads(ok, 'x.hcl'), 'x.hcl', ok)
 
 
-def test_recorded_samples():
-    testdata = os.path.join(SHARED, 'agent-config', 'testdata')
-    if not os.path.isdir(testdata):
-        pytest.skip('recorded Nomad 0.9.1 samples not available')
+@needs_nomad_source('agent-config')
+def test_nomads_own_samples():
+    testdata = nomad_source_dir('agent-config')
     for name in ('basic.hcl', 'plugin.hcl', 'non-optional.hcl'):
         with open(os.path.join(testdata, name)) as f:
             text = f.read()
@@ -155,15 +154,15 @@ def test_check_merged_accepts_the_seed_config():
 
 # ---- Nomad 1.1's schema, against what a real 1.1.0 said ----------------------
 
-SHARED_1_1 = os.environ.get('NOMAD_SHARED_DIR_1_1') or os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+SHARED_1_1 = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0')
 TRANSCRIPTS_1_1 = os.path.join(SHARED_1_1, 'transcripts')
 
 
 def _recorded_1_1(pattern):
     found = sorted(glob.glob(os.path.join(TRANSCRIPTS_1_1, pattern)))
     # The placeholder has an id of its own: the tests name their cases by file.
-    return found or [pytest.param(None, id='no-recordings',
-                                  marks=pytest.mark.skip(reason='no Nomad 1.1.0 recordings at %s' % TRANSCRIPTS_1_1))]
+    assert found, 'no Nomad 1.1.0 recordings match %s' % os.path.join(TRANSCRIPTS_1_1, pattern)
+    return found
 
 
 def _config_and_stderr(path):

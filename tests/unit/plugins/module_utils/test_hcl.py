@@ -11,10 +11,8 @@ import os
 
 import pytest
 
+from tests.support.recordings import needs_nomad_source, nomad_source_dir
 from ansible_collections.nomadops.nomad.plugins.module_utils import hcl
-
-SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(
-    os.path.dirname(__file__), '..', '..', '..', '..', '..', 'shared', 'nomad-0.9.1')
 
 
 def test_hcl1_dialect_quoted_keys_trailing_commas_maps_and_heredocs():
@@ -117,11 +115,12 @@ def test_dumps_refuses_values_hcl_cannot_hold():
     assert 'client.meta.when' in str(err.value)
 
 
+@needs_nomad_source('jobspec')
+@needs_nomad_source('agent-config')
 def test_every_file_nomad_parsed_is_accepted_by_the_parser():
-    files = glob.glob(os.path.join(SHARED, 'jobspec', '*.hcl')) + glob.glob(
-        os.path.join(SHARED, 'agent-config', 'testdata', '*.hcl'))
-    if not files:
-        pytest.skip('recorded Nomad 0.9.1 corpus not available')
+    files = glob.glob(os.path.join(nomad_source_dir('jobspec'), '*.hcl')) + glob.glob(
+        os.path.join(nomad_source_dir('agent-config'), '*.hcl'))
+    assert len(files) >= 30
     rejected_by_syntax = {'multi-vault.hcl'}
     for path in files:
         with open(path) as f:

@@ -4,13 +4,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Conformance of jobspec.parse_jobspec with a real Nomad 0.9.1.
 
-References come from ``nomad job run -output`` (shared ``jobspec-reference/``)
+References come from ``nomad job run -output`` (``tests/recordings/nomad-0.9.1/
+jobspec-reference/``, for Nomad's own parser test files, which are read from a
+Nomad v0.9.1 source checkout: see tests/support/recordings.py)
 and from ``POST /v1/jobs/parse`` with ``Canonicalize=false`` (the transcripts'
 ``configs/jobs-json/``). They are not canonicalized: unset fields are null.
 
 Comparison rule: both sides go through ``strip_empty``, which drops ``None``,
 ``""``, ``[]`` and ``{}`` recursively (and a dict left empty by that), keeps
-``0`` and ``False`` and keeps list positions. The shared corpus is also
+``0`` and ``False`` and keeps list positions. Nomad's corpus is also
 compared without that rule (``test_shared_valid_jobs_match_exactly``): our
 output has every field of the API job, null where unset, as Nomad writes it.
 """
@@ -25,6 +27,7 @@ import os
 
 import pytest
 
+from tests.support.recordings import needs_nomad_source, nomad_source_dir, recordings_dir
 from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import (
     JobspecError,
     parse_duration,
@@ -34,10 +37,11 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.jobspec import (
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..', '..'))
-SHARED = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(ROOT, '..', 'shared', 'nomad-0.9.1')
+SHARED = recordings_dir('0.9.1')
 FIXTURES = os.path.join(HERE, 'fixtures', 'jobspec')
-
-needs_shared = pytest.mark.skipif(not os.path.isdir(SHARED), reason='recorded Nomad 0.9.1 facts not present')
+# Nomad's own parser test files (its source) are the input of the corpus tests.
+NOMAD_JOBSPEC = nomad_source_dir('jobspec')
+needs_nomad_jobspec = needs_nomad_source('jobspec')
 
 
 def _read(path):
@@ -50,8 +54,8 @@ def _shared_names(suffix):
                   for p in glob.glob(os.path.join(SHARED, 'jobspec-reference', '*' + suffix)))
 
 
-VALID = _shared_names('.json') if os.path.isdir(SHARED) else []
-INVALID = _shared_names('.error.txt') if os.path.isdir(SHARED) else []
+VALID = _shared_names('.json')
+INVALID = _shared_names('.error.txt')
 
 
 def _reference(path):
@@ -59,28 +63,26 @@ def _reference(path):
     return data['Job'] if 'Job' in data else data
 
 
-@needs_shared
 def test_shared_corpus_has_the_expected_size():
     assert len(VALID) == 21
     assert len(INVALID) == 9
 
 
-@needs_shared
-@pytest.mark.parametrize('name', VALID or ['none'])
+@needs_nomad_jobspec
+@pytest.mark.parametrize('name', VALID)
 def test_shared_valid_jobs_match_reference(name):
-    job = parse_jobspec(_read(os.path.join(SHARED, 'jobspec', name + '.hcl')), name + '.hcl')
+    job = parse_jobspec(_read(os.path.join(NOMAD_JOBSPEC or '', name + '.hcl')), name + '.hcl')
     want = _reference(os.path.join(SHARED, 'jobspec-reference', name + '.json'))
     assert strip_empty(job) == strip_empty(want)
 
 
-@needs_shared
-@pytest.mark.parametrize('name', VALID or ['none'])
+@needs_nomad_jobspec
+@pytest.mark.parametrize('name', VALID)
 def test_shared_valid_jobs_match_exactly(name):
-    job = parse_jobspec(_read(os.path.join(SHARED, 'jobspec', name + '.hcl')), name + '.hcl')
+    job = parse_jobspec(_read(os.path.join(NOMAD_JOBSPEC or '', name + '.hcl')), name + '.hcl')
     assert job == _reference(os.path.join(SHARED, 'jobspec-reference', name + '.json'))
 
 
-@needs_shared
 def test_httpecho_matches_reference():
     job = parse_jobspec(_read(os.path.join(SHARED, 'httpecho.nomad')), 'httpecho.nomad')
     want = _reference(os.path.join(SHARED, 'httpecho.json'))
@@ -98,8 +100,7 @@ def _transcript_pairs():
     return out
 
 
-@needs_shared
-@pytest.mark.parametrize('name', (_transcript_pairs() if os.path.isdir(SHARED) else []) or ['none'])
+@pytest.mark.parametrize('name', _transcript_pairs())
 def test_transcript_jobs_match_jobs_parse(name):
     base = os.path.join(SHARED, 'transcripts', 'configs')
     job = parse_jobspec(_read(os.path.join(base, 'jobs', name)), name)
@@ -126,12 +127,12 @@ EXPECTED_ERRORS = {
 }
 
 
-@needs_shared
-@pytest.mark.parametrize('name', INVALID or ['none'])
+@needs_nomad_jobspec
+@pytest.mark.parametrize('name', INVALID)
 def test_shared_invalid_jobs_are_rejected_like_nomad(name):
     nomad_says = _read(os.path.join(SHARED, 'jobspec-reference', name + '.error.txt'))
     with pytest.raises(JobspecError) as caught:
-        parse_jobspec(_read(os.path.join(SHARED, 'jobspec', name + '.hcl')), name + '.hcl')
+        parse_jobspec(_read(os.path.join(NOMAD_JOBSPEC or '', name + '.hcl')), name + '.hcl')
     message = str(caught.value)
     assert name + '.hcl' in message
     for fragment in EXPECTED_ERRORS[name]:
@@ -142,7 +143,6 @@ def test_shared_invalid_jobs_are_rejected_like_nomad(name):
         assert caught.value.line is not None
 
 
-@needs_shared
 def test_every_other_transcript_job_parses():
     # pinned.nomad has no recorded JSON; it must still parse, with its constraint
     path = os.path.join(SHARED, 'transcripts', 'configs', 'jobs', 'pinned.nomad')
@@ -152,7 +152,6 @@ def test_every_other_transcript_job_parses():
     assert job['TaskGroups'][0]['Tasks'][0]['Config'] == {'command': '/bin/sleep', 'args': ['300']}
 
 
-@needs_shared
 def test_transcript_syntax_error_is_rejected():
     path = os.path.join(SHARED, 'transcripts', 'configs', 'jobs', 'broken.nomad')
     with pytest.raises(JobspecError) as caught:
@@ -233,9 +232,9 @@ def _leaves(value, path=()):
 
 def _cross_check_files():
     files = [os.path.join(FIXTURES, name + '.hcl') for name in OWN]
-    if os.path.isdir(SHARED):
-        files += [os.path.join(SHARED, 'jobspec', name + '.hcl') for name in VALID]
-        files.append(os.path.join(SHARED, 'httpecho.nomad'))
+    files.append(os.path.join(SHARED, 'httpecho.nomad'))
+    if NOMAD_JOBSPEC:
+        files += [os.path.join(NOMAD_JOBSPEC, name + '.hcl') for name in VALID]
     return files
 
 

@@ -31,7 +31,7 @@ def _eval_allocs_from_job_allocs(job_allocs_ex, eval_id):
 def _cli_stdout(name):
     path = os.path.join(shared_dir(), 'transcripts', 'cli', name)
     if not os.path.isfile(path):
-        pytest.skip('recorded CLI transcripts not available')
+        pytest.fail('recorded CLI transcripts missing from tests/recordings')
     with open(path) as f:
         text = f.read()
     out = text.split('# ---- stdout ----\n', 1)[1].split('# ---- stderr ----', 1)[0]

@@ -18,6 +18,7 @@ from ansible.module_utils import basic
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import loads
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_agent_config
 from nomad_replay import module_args
+from tests.support.recordings import needs_nomad_source, nomad_source_dir
 
 SERVER = {
     'server': {
@@ -198,13 +199,10 @@ def test_a_path_under_a_file_fails_clearly(tmp_path):
     assert result['msg'] == "Failed to read %s: [Errno 20] Not a directory: '%s'" % (path, path)
 
 
-def test_recorded_agent_config_samples_round_trip(tmp_path):
+@needs_nomad_source('agent-config')
+def test_nomads_agent_config_sample_round_trips(tmp_path):
     """Nomad's own agent-config test sample, decoded, renders back to an accepted file."""
-    shared = os.environ.get('NOMAD_SHARED_DIR') or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', '..', 'shared', 'nomad-0.9.1')
-    sample = os.path.join(shared, 'agent-config', 'testdata', 'basic.hcl')
-    if not os.path.exists(sample):
-        pytest.skip('recorded Nomad 0.9.1 facts not present at %s' % shared)
+    sample = os.path.join(nomad_source_dir('agent-config'), 'basic.hcl')
     settings = loads(open(sample).read(), sample)
     path = str(tmp_path / 'basic.hcl')
     # A parser sample: its docker plugin config (foo = "bar") is one the

@@ -4,8 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """parse_hcl2_jobspec against a real Nomad 1.1.0, and against HCL2's rules.
 
-The corpus tests use what Nomad 1.1.0 recorded (``../shared/nomad-1.1.0``,
-skipped when absent): ``nomad job run -output`` for the 30 accepted files,
+The corpus tests use what Nomad 1.1.0 recorded (``tests/recordings/nomad-1.1.0``): ``nomad job run -output`` for the 30 accepted files,
 the exact stderr for the 14 rejected ones, and ``POST /v1/jobs/parse`` for 13
 files. The other tests use job files written here for what the corpus does
 not cover; their expected values are worked out by hand from the rule cited
@@ -31,7 +30,7 @@ from ansible_collections.nomadops.nomad.plugins.plugin_utils.jobspec_hcl2 import
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..', '..'))
-SHARED = os.path.join(ROOT, '..', 'shared', 'nomad-1.1.0')
+SHARED = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.1.0')
 
 
 def _read(path):
@@ -40,8 +39,6 @@ def _read(path):
 
 
 def _names(suffix):
-    if not os.path.isdir(SHARED):
-        return []
     return sorted(os.path.basename(p)[:-len(suffix)]
                   for p in glob.glob(os.path.join(SHARED, 'jobspec-reference', '*' + suffix))
                   if not p.endswith('.hcl1' + suffix))
@@ -55,7 +52,7 @@ API_PARSE = sorted(os.path.basename(p)[:-len('.hcl2.json')]
 
 def _shared():
     if not os.path.isdir(SHARED):
-        pytest.skip('recorded Nomad 1.1.0 facts not present (%s)' % SHARED)
+        pytest.fail('recorded Nomad 1.1.0 facts missing from tests/recordings (%s)' % SHARED)
 
 
 def _corpus_job(name):
