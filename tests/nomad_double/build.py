@@ -5,8 +5,8 @@
     python tests/nomad_double/build.py OUT [--version 0.9.0|1.1.0]
 
 OUT is a Python zipapp (``#!/usr/bin/env python3``, mode 0755) bundling the
-double and copies of the collection modules it reuses (hcl, go, agent_config,
-jobspec when present), so it runs on a host that has nothing but python3.
+double and copies of the collection modules it reuses for agent configs (hcl,
+go, agent_config), so it runs on a host that has nothing but python3.
 The version also picks the behaviour: any version from 1.0 on gets the
 Nomad 1.1.0 personality, anything else 0.9.1's (see util.IS_1X).
 """
@@ -19,7 +19,7 @@ import zipapp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PRODUCT = ('hcl.py', 'go.py', 'agent_config.py', 'jobspec.py')
+PRODUCT = ('hcl.py', 'go.py', 'agent_config.py')
 MAIN = 'import sys\nfrom nomad_double.cli import main\nsys.exit(main())\n'
 
 
@@ -31,8 +31,9 @@ def build(out, version=None):
         pkg = os.path.join(stage, 'nomad_double')
         os.makedirs(pkg)
         for name in sorted(os.listdir(HERE)):
-            if name.endswith('.py') and name not in ('build.py', 'extract_templates.py', '__main__.py') \
-                    or (name.startswith('templates') and name.endswith('.json')):
+            if name.endswith('.py') and name not in ('build.py', 'extract_templates.py', 'extract_parses.py',
+                                                     '__main__.py') \
+                    or (name.startswith(('templates', 'parses')) and name.endswith('.json')):
                 shutil.copy2(os.path.join(HERE, name), pkg)
         recordings = os.path.join(ROOT, 'tests', 'recordings')
         if os.path.isdir(recordings):

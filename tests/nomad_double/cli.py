@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .util import IS_1X, REVISION, VERSION
+from .util import IS_1X, REVISION, VERSION, NoRecordedParse, recorded_parse
 
 USAGE = 'Usage: nomad [-version] [-help] [-autocomplete-(un)install] <command> [args]\n'
 # command/job_run.go's enforceIndexRegex.  It needs "(" right before
@@ -324,17 +324,17 @@ def _load_job(path):
     if stripped.startswith('{'):
         data = json.loads(text)
         return data.get('Job', data)
-    from .product import jobspec
-    if jobspec is None:
-        raise CLIError('Error getting job struct: this build of the test double reads JSON job files only')
+    # The CLI parses the file itself: HCL1 in 0.9.1, HCL2 in 1.1.0, as recorded.
     try:
-        return jobspec.parse_jobspec(text, path)
-    except Exception as e:
-        from .http_api import jobspec_message
-        msg = jobspec_message(e)
+        parsed = recorded_parse(text, 'hcl2' if IS_1X else 'hcl1')
+    except NoRecordedParse as e:
+        raise CLIError('Error getting job struct: Error parsing job file from %s: %s' % (path, e))
+    if 'Error' in parsed:
+        msg = parsed['Error']
         if msg.startswith("error parsing 'job': "):
             msg = msg[len("error parsing 'job': "):]
         raise CLIError('Error getting job struct: Error parsing job file from %s: %s' % (path, msg))
+    return parsed['Job']
 
 
 class CLIError(Exception):

@@ -15,9 +15,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
 from . import jobs as jobsmod
-from .product import jobspec
 from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key, submission_key
-from .util import IS_1X, IS_16, ZERO_TIME, RPCError, new_id, now_ns, recording, rpc_call, template
+from .util import (IS_1X, IS_16, ZERO_TIME, NoRecordedParse, RPCError, new_id, now_ns, recorded_parse, recording,
+                   rpc_call, template)
 
 MGMT = object()
 LOCAL_PREFIXES = ('/v1/agent/', '/v1/status/', '/v1/regions', '/v1/jobs/parse', '/v1/validate/job')
@@ -105,18 +105,6 @@ def go_json_error(text, exc):
     if not ch:
         return 'unexpected end of JSON input'
     return "invalid character '%s' looking for beginning of value" % ch
-
-
-def jobspec_message(e):
-    """Nomad's text for a JobspecError (the jobspec module keeps the parts apart)."""
-    problem = getattr(e, 'problem', None)
-    if problem is None:
-        return str(e)
-    path = list(getattr(e, 'path', ()) or ())
-    if not path and problem.startswith('error parsing'):
-        return problem
-    parts = [re.sub(r"^(\w+) '", r"\1: '", p) for p in path] + [problem]
-    return "error parsing 'job': 1 error(s) occurred:\n\n* %s" % ' -> '.join(parts)
 
 
 class Request(object):
@@ -282,15 +270,16 @@ class API(object):
             raise APIError(400, 'Job spec is empty' if IS_1X else 'Job HCL must be specified')
         if IS_16:
             return self.parse_as_recorded(body)
-        if jobspec is None:
-            raise APIError(500, 'HCL job parsing is not available in this build of the test double')
+        # 0.9.1 reads HCL1 only (it ignores hclv1); 1.1.0 reads HCL2 unless asked for HCL1.
+        dialect = 'hcl1' if not IS_1X or body.get('hclv1') else 'hcl2'
         try:
-            job = jobspec.parse_jobspec(text)
-        except Exception as e:  # JobspecError carries Nomad's words
-            raise APIError(400, jobspec_message(e))
-        if IS_1X:
-            job = jobsmod.parsed_1x(job)
-        if body.get('Canonicalize'):
+            parsed = recorded_parse(text, dialect, canonicalize=bool(body.get('Canonicalize')))
+        except NoRecordedParse as e:
+            raise APIError(500, str(e))
+        if 'Error' in parsed:
+            raise APIError(parsed['Status'], parsed['Error'])
+        job = parsed['Job']
+        if body.get('Canonicalize') and not parsed['Canonicalized']:
             job = jobsmod.canonicalize(job)
             job.update({'CreateIndex': 0, 'ModifyIndex': 0, 'JobModifyIndex': 0, 'Migrate': None,
                         'Reschedule': None, 'SubmitTime': None, 'Status': ''})

@@ -184,33 +184,6 @@ def canonicalize_1x(job):
     return job
 
 
-def parsed_1x(job):
-    """A job from the double's HCL1 parser (jobspec.py, 0.9.1's structs) with
-    the keys 1.1.0's /v1/jobs/parse adds, unset (api/022)."""
-    job = copy.deepcopy(job)
-    for key, _value in JOB_KEYS_1X:
-        job.setdefault(key, None)
-    for tg in job.get('TaskGroups') or []:
-        for key in ('Consul',) + GROUP_KEYS_1X:
-            tg.setdefault(key, None)
-        for task in tg.get('Tasks') or []:
-            task.setdefault('Kind', '')
-            for key in ('Lifecycle', 'RestartPolicy', 'ScalingPolicies', 'VolumeMounts'):
-                task.setdefault(key, None)
-            res = task.get('Resources')
-            if res is None:
-                continue
-            res.setdefault('Cores', None)
-            res.setdefault('MemoryMaxMB', None)
-            for net in res.get('Networks') or []:
-                net.setdefault('DNS', None)
-                net.setdefault('Mode', '')
-                for port in (net.get('DynamicPorts') or []) + (net.get('ReservedPorts') or []):
-                    port.setdefault('HostNetwork', '')
-                    port.setdefault('To', 0)
-    return job
-
-
 def warnings(job):
     """Register/validate warnings of 1.1.0 (api/066): task-level networks are deprecated."""
     if not IS_1X:

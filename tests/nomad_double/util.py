@@ -5,6 +5,7 @@
 import copy
 import datetime
 import fcntl
+import hashlib
 import json
 import os
 import pkgutil
@@ -80,6 +81,36 @@ def recording(name):
         with open(os.path.join(os.path.dirname(here), 'recordings', name), 'rb') as f:
             data = f.read()
     return json.loads(data.decode('utf-8'))
+
+
+_parses = None
+
+
+class NoRecordedParse(Exception):
+    """No recording of the personality's Nomad parsing this text."""
+
+
+def recorded_parse(text, dialect, canonicalize=False):
+    """What the real Nomad of this personality made of a job text, from
+    parses-<version>.json (extract_parses.py): ``{'Job': ...}`` or
+    ``{'Status': ..., 'Error': ...}``; None for a canonicalized job that was
+    recorded only as parsed (the caller canonicalizes). The double has no job
+    parser of its own: a text nobody recorded raises NoRecordedParse."""
+    global _parses
+    with _tlock:
+        if _parses is None:
+            data = pkgutil.get_data(__package__ or 'nomad_double', 'parses-%s.json' % PERSONALITY)
+            _parses = json.loads(data.decode('utf-8'))
+    digest = hashlib.sha256(text.encode('utf-8')).hexdigest()
+    for canon in ((1, 0) if canonicalize else (0,)):
+        found = _parses.get('%s:%d:%s' % (dialect, canon, digest))
+        if found is not None:
+            found = copy.deepcopy(found)
+            found['Canonicalized'] = bool(canon)
+            return found
+    raise NoRecordedParse('the test double has no recording of Nomad %s parsing this job text (sha256 %s); '
+                          'record it from a real Nomad and run tests/nomad_double/extract_parses.py'
+                          % (PERSONALITY, digest))
 
 
 def template(name):

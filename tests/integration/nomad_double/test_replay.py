@@ -52,11 +52,8 @@ NULLABLE = {
     'Attributes': 'drivers the double does not offer (exec, java) are undetected and, like docker in the '
                   'recording, have no attributes',
 }
-# Exchanges where the collection's own parser (plugins/module_utils/jobspec.py,
-# used by the double for /v1/jobs/parse) words an error differently.
-KNOWN_DIVERGENCES = {
-    '022-jobs-parse-hcl-syntax-error.json': 'jobspec.py reports an unclosed list differently from HCL1',
-}
+# Exchanges the double answers differently from the recording, and why.
+KNOWN_DIVERGENCES = {}
 PHASES = [('cluster', 0, 119), ('clone', 120, 139), ('noleader', 140, 149), ('acl', 150, 199)]
 
 

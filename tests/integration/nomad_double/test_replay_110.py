@@ -42,27 +42,13 @@ NULLABLE = {
     'Meta': 'drain Meta is what the request sent',
 }
 # Recorded exchanges the double does not reproduce, and why.
-NOT_MIMICKED = {
-    '020': '/v1/jobs/parse: the double parses HCL1 (jobspec.py), not HCL2',
-    '021': '/v1/jobs/parse: the double parses HCL1 (jobspec.py), not HCL2',
-    '023': '/v1/jobs/parse: the double parses HCL1 (jobspec.py), not HCL2',
-    '024': '/v1/jobs/parse: HCL2 diagnostics are not mimicked',
-    '025': '/v1/jobs/parse: jobspec.py words an unclosed block differently from HCL1',
-    '026': '/v1/jobs/parse: HCL2 variables are not mimicked',
-    '027': '/v1/jobs/parse: HCL2 variables are not mimicked',
-    '028': '/v1/jobs/parse: HCL2 variables are not mimicked',
-    '029': '/v1/jobs/parse: HCL2 functions are not mimicked',
-    '030': '/v1/jobs/parse: jobspec.py words HCL2 syntax in HCL1 differently',
-    '032': '/v1/jobs/parse: the double parses HCL1 (jobspec.py), not HCL2',
-    '033': '/v1/jobs/parse: HCL2 diagnostics are not mimicked',
-}
+NOT_MIMICKED = {}
 NOT_MIMICKED.update(dict(('%03d' % n, 'canary deployments and promotion are not mimicked') for n in range(104, 120)))
 NOT_MIMICKED.update(dict(('%03d' % n, 'the scaling-policy agent (Vault, scaling policies) is not mimicked')
                          for n in range(220, 232)))
 NOT_MIMICKED.update(dict(('%03d' % n, 'ACL policies and client tokens are not mimicked (only management tokens)')
                          for n in list(range(262, 283)) + [290, 294, 295, 296, 297, 298, 299]))
 NOT_MIMICKED.update({
-    '288': '/v1/jobs/parse: the double parses HCL1 (jobspec.py), not HCL2',
     '291': 'raft_protocol = 3 is not mimicked: autopilot health is always the raft protocol 2 error',
 })
 # Recorded in a passing state the double leaves faster than 1.1.0 did (its
