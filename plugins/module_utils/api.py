@@ -82,6 +82,15 @@ class NomadPermissionDenied(NomadAPIError):
     """403: no token, an unknown token, or a token without the capability."""
 
 
+class NomadConflict(NomadAPIError):
+    """409: a check-and-set write lost; ``current`` is what the server holds now
+    (Nomad sends it as the body of a variable's conflict), or None."""
+
+    def __init__(self, status, url, message, method=None, current=None):
+        self.current = current
+        super(NomadConflict, self).__init__(status, url, message, method=method)
+
+
 def _redact(text, secret):
     if secret and text:
         return text.replace(secret, '<redacted>')
@@ -267,6 +276,15 @@ class NomadClient(object):
             message = text.strip() or (getattr(resp, 'reason', '') or 'no message')
             if status == 404:
                 raise NomadNotFound(status, url, message, method=method)
+            if status == 409:
+                # The body is the variable as it is now, items and all: keep
+                # it out of the message, which ends up in logs.
+                try:
+                    current = _json.loads(text)
+                except ValueError:
+                    current = None
+                raise NomadConflict(status, url, 'check-and-set conflict: it was changed by someone else',
+                                    method=method, current=current)
             if status == 403:
                 raise NomadPermissionDenied(status, url, '%s; Nomad said: %s' % (PERMISSION_DENIED_HINT, message),
                                             method=method)

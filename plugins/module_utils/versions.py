@@ -248,3 +248,13 @@ def agent_parses_hcl2_variables(version):
     """From 1.6, /v1/jobs/parse takes the job's variables (Variables), so the
     agent can parse HCL2 job files in its own language, whatever it adds."""
     return parse_version(version) >= (1, 6, 0)
+
+
+def has_acl_roles(version):
+    """ACL roles, token expiration and a supplied bootstrap secret came in 1.4."""
+    return parse_version(version) >= (1, 4, 0)
+
+
+def has_variables(version):
+    """Nomad Variables (/v1/var) came in 1.4."""
+    return parse_version(version) >= (1, 4, 0)

@@ -310,7 +310,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadNotFound
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import (
+    NomadAPIError,
+    NomadError,
+    NomadNotFound,
+    NomadPermissionDenied,
+)
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
     agent_version,
     client_from_module,
@@ -425,6 +430,9 @@ def choose_dialect(p, client, version):
     """hcl1 or hcl2 for an HCL job file: as asked, or as the agent's release reads it."""
     if p['dialect'] != 'auto':
         return p['dialect']
+    if version() is None:
+        raise JobInputError('dialect auto asks the agent for its release (/v1/agent/self, agent:read), which this '
+                            'token may not read; set dialect: hcl2 (Nomad 1.0 and newer) or hcl1')
     return job_dialect(version())
 
 
@@ -471,7 +479,9 @@ def set_namespace(job, namespace, version, where):
     if not namespace:
         return
     # Only a namespace other than default needs the agent's version.
-    problem = namespace != 'default' and namespace_problem(namespace, version())
+    # Unknown (a token that may not read the agent): Nomad itself refuses a
+    # namespace its release lacks.
+    problem = namespace != 'default' and version() is not None and namespace_problem(namespace, version())
     if problem:
         raise JobInputError(problem)
     if job is None:
@@ -716,6 +726,10 @@ def main():
         if not known:
             try:
                 known.append(agent_version(client))
+            except NomadPermissionDenied:
+                # A least-privilege token (submit-job in one namespace) may
+                # not read the agent: then the release is not known here.
+                known.append(None)
             except NomadError as e:
                 module.fail_json(msg='Failed to ask the agent at %s for its version: %s' % (client.address, e))
         return known[0]
@@ -725,7 +739,7 @@ def main():
     job_id = p['name']
     try:
         if is_hcl(p['content'], p['job'], p['source_name']) and choose_dialect(p, client, version) == 'hcl2':
-            if agent_parses_hcl2_variables(version()):
+            if version() is not None and agent_parses_hcl2_variables(version()):
                 job, submission = agent_parsed_job(client, p, where)
             else:
                 job = hcl2_job(p, where)

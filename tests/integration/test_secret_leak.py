@@ -162,3 +162,86 @@ def test_the_check_would_see_a_leak(tmp_path):
     output = 'ok: [localhost] => {"key": "%s"}' % 'cg8StVXbQJ0gPvMd9o7yrg=='
     with pytest.raises(AssertionError):
         assert_absent(output, {'gossip key': leak_forms('cg8StVXbQJ0gPvMd9o7yrg==')})
+
+
+ACCESS_PLAYBOOK = textwrap.dedent('''\
+    - name: A client token and a variable, at -vvv with --diff
+      hosts: localhost
+      connection: local
+      gather_facts: false
+      module_defaults:
+        group/nomadops.nomad.nomad:
+          address: "{{ lookup('env', 'LEAK_TEST_NOMAD') }}"
+          token: "{{ lookup('env', 'LEAK_TEST_MANAGEMENT') }}"
+      tasks:
+        - name: Client token
+          nomadops.nomad.nomad_acl_token:
+            name: ci
+            policies: [web-submit]
+            token_file: "{{ lookup('env', 'LEAK_TEST_DIR') }}/ci-token"
+          register: ci
+
+        - name: Variable
+          nomadops.nomad.nomad_variable:
+            path: nomad/jobs/httpecho
+            items:
+              db_password: "{{ lookup('env', 'LEAK_TEST_NEW_PASSWORD') }}"
+              api_key: "{{ lookup('env', 'LEAK_TEST_API_KEY') }}"
+''')
+
+
+def recorded_16(name):
+    found = [f for f in os.listdir(os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.6.5', 'acl'))
+             if f.split('-', 1)[1] == name + '.json']
+    assert len(found) == 1, name
+    with open(os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.6.5', 'acl', found[0])) as f:
+        return json.load(f)
+
+
+def test_no_token_secret_or_variable_value_in_verbose_output(tmp_path):
+    """A client token made (its secret exists only in this run's result and
+    the token file) and a variable updated (old and new values, and one that
+    stays) against recorded Nomad 1.6.5 answers: none of them in the output."""
+    secret = '5f0c6a1e-7d3b-4c2a-9e8f-0a1b2c3d4e5f'
+    management = '2b778dd9-f5f1-6f29-b4b4-9a5fa948757a'
+    values = {'old password': 'old-password-4Rk9vQ2mZx7Lp3Tn', 'new password': 'new-password-8Hs2wE6yUc1Nb5Kd',
+              'api key': 'api-key-that-stays-Gq7Jm3Xv9Pz2Wt'}
+    created = copy.deepcopy(recorded_16('token-create'))
+    created['response']['body'].update(SecretID=secret, AccessorID='0d9e1f2a-3b4c-5d6e-7f80-91a2b3c4d5e6')
+    stored = copy.deepcopy(recorded_16('var-get'))
+    stored['response']['body']['Items'] = {'db_password': values['old password'], 'api_key': values['api key'],
+                                           'removed': values['old password'][::-1]}
+    written = copy.deepcopy(recorded_16('var-update'))
+    written['request']['path'] = stored['request']['path']
+    exchanges = [recorded_16('agent-self'), exchange('GET', '/v1/acl/tokens', body=[], index=8), created, stored,
+                 written]
+
+    playbook = tmp_path / 'access.yml'
+    playbook.write_text(ACCESS_PLAYBOOK)
+    inventory = tmp_path / 'inventory'
+    inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+    with ReplayServer(exchanges) as srv:
+        env = dict(os.environ, LEAK_TEST_DIR=str(tmp_path / 'secrets'), LEAK_TEST_NOMAD=srv.address,
+                   LEAK_TEST_MANAGEMENT=management, LEAK_TEST_NEW_PASSWORD=values['new password'],
+                   LEAK_TEST_API_KEY=values['api key'], ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+                   ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+        proc = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-vvv', '--diff', '-i',
+             str(inventory), str(playbook)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300, check=False)
+        output = proc.stdout.decode('utf-8', 'replace')
+        assert proc.returncode == 0, output[-3000:]
+        puts = srv.calls('PUT')
+        assert len(srv.calls('POST', '/v1/acl/token')) == 1
+    # The run really handled the secrets: the token was made and kept, the
+    # variable written over the index it read, the diff shown.
+    assert (tmp_path / 'secrets' / 'ci-token').read_text().strip() == secret
+    assert [p['query'].get('cas') for p in puts] == [str(stored['response']['body']['ModifyIndex'])]
+    assert puts[0]['body']['Items'] == {'db_password': values['new password'], 'api_key': values['api key']}
+    assert 'db_password' in output and 'removed' in output
+
+    secrets = {'client token': leak_forms(secret), 'management token': leak_forms(management)}
+    for label, value in values.items():
+        secrets[label] = leak_forms(value)
+    secrets['removed value'] = leak_forms(values['old password'][::-1])
+    assert_absent(output, secrets)

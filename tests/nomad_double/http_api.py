@@ -14,6 +14,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
+from . import acl as aclmod
 from . import jobs as jobsmod
 from .server import APIError, alloc_public, alloc_stub, eval_public, jkey, job_key, owner_key, submission_key
 from .util import (IS_1X, IS_16, ZERO_TIME, NoRecordedParse, RPCError, new_id, now_ns, recorded_parse, recording,
@@ -189,15 +190,27 @@ class API(object):
         return r
 
     # -------------------------------------------------------------- ACL
-    def acl(self, req, need=True):
+    def acl(self, req, need=True, ns=None, cap=None, simple=None):
+        """The request's token, or 403. Without ``cap`` or ``simple`` only a
+        management token passes; with them, a client token (or anonymous,
+        through the anonymous policy) whose policies grant the namespace
+        capability ``cap`` in ``ns``, or ``simple`` = (kind, level), e.g.
+        ('agent', 'read')."""
         if not self.agent.acl_enabled:
             return MGMT
         tok = self.agent.resolve_token(req.token)
         if not need:
             return tok
-        if tok is None or tok.get('Type') != 'management':
-            raise APIError(403, 'Permission denied')
-        return tok
+        if tok is not None and tok.get('Type') == 'management':
+            return tok
+        srv = self.agent.server
+        if srv is not None and (cap is not None or simple is not None):
+            with srv.lock:
+                if cap is not None and aclmod.allows(srv.state, tok, ns or 'default', cap):
+                    return tok
+                if simple is not None and aclmod.allows_simple(srv.state, tok, *simple):
+                    return tok
+        raise APIError(403, 'Permission denied')
 
     # -------------------------------------------------------------- agent-local
     def local(self, req):
@@ -227,7 +240,7 @@ class API(object):
                 return Response(500, raw=json.dumps(body), content_type='text/plain; charset=utf-8')
             return Response(200, body)
         if p == '/v1/agent/self':
-            self.acl(req)
+            self.acl(req, simple=('agent', 'read'))
             return Response(200, a.self_info())
         if p == '/v1/agent/members':
             self.acl(req)
@@ -333,7 +346,7 @@ class API(object):
 
         if p == '/v1/jobs':
             if m == 'GET':
-                self.acl(req)
+                self.acl(req, ns=ns, cap='list-jobs')
                 prefix = q.get('prefix', '')
                 return read(lambda: ([s.job_stub(j) for j in sorted(s.state['jobs'].values(),
                                                                     key=lambda j: (j['Namespace'], j['ID']))
@@ -358,7 +371,7 @@ class API(object):
                                  s.table_index('deployment')))
         mm = re.match(r'^/v1/evaluation/([^/]+)(/allocations)?$', p)
         if mm:
-            self.acl(req)
+            self.acl(req, ns=ns, cap='read-job')
             eid = mm.group(1)
             if mm.group(2):
                 return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if a['EvalID'] == eid],
@@ -377,7 +390,7 @@ class API(object):
         if IS_16 and (p == '/v1/node/pools' or p.startswith('/v1/node/pool/')):
             return self.node_pools(req, read)
         if p == '/v1/nodes':
-            self.acl(req)
+            self.acl(req, simple=('node', 'read'))
             prefix = q.get('prefix', '')
             return read(lambda: ([self._node_stub(n) for n in self._sorted(s.state['nodes'])
                                   if n['ID'].startswith(prefix)], s.table_index('nodes')))
@@ -412,8 +425,13 @@ class API(object):
                 raise APIError(405, 'Invalid method')
             if not self.agent.acl_enabled:
                 raise APIError(400, 'ACL support disabled')
+            secret = None
+            if IS_16:
+                secret = (req.json() or {}).get('BootstrapSecret') or None
+                if secret is not None and not aclmod.bootstrap_secret_valid(secret):
+                    raise APIError(400, 'invalid acl token')
             with s.cond:
-                tok, index = s.acl_bootstrap()
+                tok, index = s.acl_bootstrap(secret)
                 tok = copy.deepcopy(tok)
                 s.wait_commit(index)
             return Response(200, tok, index=index, kind='write')
@@ -430,8 +448,15 @@ class API(object):
             return Response(200, tok, index=s.table_index('acl_token'), kind='read')
         if p == '/v1/acl/tokens':
             self.acl(req)
-            return read(lambda: ([dict((k, v) for k, v in t.items() if k != 'SecretID')
-                                  for t in self._sorted(s.state['acl']['tokens'])], s.table_index('acl_token')))
+            return read(lambda: ([aclmod.token_stub(t) for t in self._sorted(s.state['acl']['tokens'])],
+                                 s.table_index('acl_token')))
+        if p.startswith('/v1/acl/'):
+            try:
+                return self.acl_objects(req, read)
+            except aclmod.ACLError as e:
+                raise APIError(e.status, e.message, rpc=True)
+        if IS_16 and (p == '/v1/vars' or p.startswith('/v1/var/')):
+            return self.variables(req, read, ns)
         if p == '/v1/operator/raft/configuration':
             self.acl(req)
             return Response(200, self.agent.raft_configuration())
@@ -500,12 +525,12 @@ class API(object):
         m = req.method
         if sub == '':
             if m == 'GET':
-                self.acl(req)
+                self.acl(req, ns=ns, cap='read-job')
                 return read(lambda: self._one(s.state['jobs'].get(key), 'jobs'), 'job not found')
             if m in ('PUT', 'POST'):
                 return self.register(req, job_id)
             if m == 'DELETE':
-                self.acl(req)
+                self.acl(req, ns=ns, cap='submit-job')
                 purge = query_bool(req, 'purge')
                 body, index = s.deregister_job(job_id, purge, ns)
                 return Response(200, body, index=index, kind='write')
@@ -534,7 +559,7 @@ class API(object):
                                   'Warnings': ''}, index=ev['CreateIndex'], kind='write')
         if m != 'GET':
             raise APIError(405, 'Invalid method')
-        self.acl(req)
+        self.acl(req, ns=ns, cap='read-job')
         if sub == '/allocations':
             def mine(a):
                 if owner_key(a) != key:
@@ -598,7 +623,7 @@ class API(object):
     def register(self, req, job_id):
         s = self.agent.server
         body, job = self._job_from_body(req, job_id)
-        self.acl(req)
+        self.acl(req, ns=job.get('Namespace') or 'default', cap='submit-job')
         # The job's own Namespace decides where it goes, not ?namespace=
         # (api/197-199): a job without one lands in default.
         out, index = s.register_job(job, bool(body.get('EnforceIndex')), int(body.get('JobModifyIndex') or 0))
@@ -636,6 +661,127 @@ class API(object):
         if m == 'DELETE':
             self.acl(req)
             return empty_write(s.namespace_delete(name))
+        raise APIError(405, 'Invalid method')
+
+    # -------------------------------------------------------------- ACL objects
+    def acl_objects(self, req, read):
+        """command/agent/acl_endpoint.go: policies, tokens by accessor, roles (1.6)."""
+        s = self.agent.server
+        p = req.path
+        m = req.method
+        acl = s._acl()
+        if p == '/v1/acl/policies':
+            self.acl(req)
+            return read(lambda: ([aclmod.policy_stub(v) for _k, v in sorted(acl['policies'].items())],
+                                 s.table_index('acl_policy') or 1))
+        if p.startswith('/v1/acl/policy/'):
+            name = urllib.parse.unquote(p[len('/v1/acl/policy/'):])
+            self.acl(req)
+            if m == 'GET':
+                return read(lambda: (copy.deepcopy(acl['policies'].get(name)), s.table_index('acl_policy') or 1),
+                            'ACL policy not found')
+            if m in ('PUT', 'POST'):
+                body = req.json()
+                if not isinstance(body, dict):
+                    raise APIError(400, 'Request decode failed')
+                return empty_write(s.acl_policy_upsert(body, name))
+            if m == 'DELETE':
+                return empty_write(s.acl_policy_delete(name))
+            raise APIError(405, 'Invalid method')
+        if p == '/v1/acl/token':
+            if m not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            self.acl(req)
+            tok, index = s.acl_token_upsert(req.json() or {})
+            return Response(200, tok, index=index, kind='write')
+        if p.startswith('/v1/acl/token/'):
+            accessor = urllib.parse.unquote(p[len('/v1/acl/token/'):])
+            if m == 'GET':
+                caller = self.acl(req, need=False)
+                if caller is not MGMT and (caller is None or (caller.get('Type') != 'management'
+                                                              and caller.get('AccessorID') != accessor)):
+                    raise APIError(403, 'Permission denied')
+                if len(accessor) != 36:
+                    raise APIError(500, 'acl token lookup failed: index error: UUID must be 36 characters', rpc=True)
+                return read(lambda: (copy.deepcopy(acl['tokens'].get(accessor)), s.table_index('acl_token')),
+                            'ACL token not found')
+            self.acl(req)
+            if m in ('PUT', 'POST'):
+                tok, index = s.acl_token_upsert(req.json() or {}, accessor)
+                return Response(200, tok, index=index, kind='write')
+            if m == 'DELETE':
+                return empty_write(s.acl_token_delete(accessor))
+            raise APIError(405, 'Invalid method')
+        if not IS_16:
+            raise APIError(404, 'Invalid URL path')
+        if p == '/v1/acl/roles':
+            self.acl(req)
+            return read(lambda: (s._sorted(acl['roles']), s.table_index('acl_role') or 1))
+        if p == '/v1/acl/role' and m in ('PUT', 'POST'):
+            self.acl(req)
+            role, index = s.acl_role_upsert(req.json() or {})
+            return Response(200, role, index=index, kind='write')
+        if p.startswith('/v1/acl/role/name/'):
+            self.acl(req)
+            name = urllib.parse.unquote(p[len('/v1/acl/role/name/'):])
+            return read(lambda: (copy.deepcopy(next((r for r in acl['roles'].values() if r['Name'] == name), None)),
+                                 s.table_index('acl_role') or 1), 'ACL role not found')
+        if p.startswith('/v1/acl/role/'):
+            self.acl(req)
+            role_id = urllib.parse.unquote(p[len('/v1/acl/role/'):])
+            if m == 'GET':
+                return read(lambda: (copy.deepcopy(acl['roles'].get(role_id)), s.table_index('acl_role') or 1),
+                            'ACL role not found')
+            if m in ('PUT', 'POST'):
+                body = req.json() or {}
+                if body.get('ID') != role_id:
+                    raise APIError(400, 'ACL role ID does not match request path')
+                role, index = s.acl_role_upsert(body, role_id)
+                return Response(200, role, index=index, kind='write')
+            if m == 'DELETE':
+                return empty_write(s.acl_role_delete(role_id))
+            raise APIError(405, 'Invalid method')
+        raise APIError(404, 'Invalid URL path')
+
+    # -------------------------------------------------------------- variables (1.6)
+    def variables(self, req, read, ns):
+        """command/agent/variable_endpoint.go: list, read, check-and-set write and delete."""
+        s = self.agent.server
+        m = req.method
+        table = s.state.setdefault('variables', {})
+        if req.path == '/v1/vars':
+            self.acl(req)
+            prefix = req.query.get('prefix', '')
+            return read(lambda: ([dict((k, v) for k, v in var.items() if k != 'Items')
+                                  for _k, var in sorted(table.items())
+                                  if var['Path'].startswith(prefix) and ns in ('*', var['Namespace'])],
+                                 s.table_index('variables') or 1))
+        path = urllib.parse.unquote(req.path[len('/v1/var/'):])
+        tok = self.acl(req, need=False)
+        need = {'GET': 'read', 'PUT': 'write', 'POST': 'write', 'DELETE': 'destroy'}.get(m)
+        if tok is not MGMT and not aclmod.allows_variable(s.state, tok, ns, path, need):
+            raise APIError(403, 'Permission denied')
+        cas = int(req.query['cas']) if 'cas' in req.query else None
+        if m == 'GET':
+            return read(lambda: (copy.deepcopy(table.get('%s\x00%s' % (ns, path))), s.table_index('variables') or 1),
+                        'variable not found')
+        if m in ('PUT', 'POST'):
+            body = req.json() or {}
+            items = body.get('Items')
+            if not items:
+                raise APIError(400, 'variable missing required Items object')
+            if any(not isinstance(v, str) for v in items.values()):
+                raise APIError(400, 'json: cannot unmarshal number into Go struct field VariableDecrypted.Items of '
+                                    'type string')
+            if not re.match(r'^[a-zA-Z0-9-_~/]{1,128}$', path):
+                raise APIError(500, 'invalid path %s' % json.dumps(path))
+            var, status = s.variable_upsert(ns, path, items, cas)
+            return Response(status, var, index=(var or {}).get('ModifyIndex'), kind='write')
+        if m == 'DELETE':
+            var, status = s.variable_delete(ns, path, cas)
+            if status == 409:
+                return Response(409, var, index=(var or {}).get('ModifyIndex'), kind='write')
+            return Response(204, raw='', index=s.table_index('variables'), kind='write', content_type='')
         raise APIError(405, 'Invalid method')
 
     # -------------------------------------------------------------- node pools (1.6)
@@ -707,7 +853,7 @@ class API(object):
     def plan(self, req, job_id):
         s = self.agent.server
         body, job = self._job_from_body(req, job_id)
-        self.acl(req)
+        self.acl(req, ns=job.get('Namespace') or 'default', cap='submit-job')
         with s.cond:
             want = jobsmod.canonicalize(job)
             errs = jobsmod.validate(want)

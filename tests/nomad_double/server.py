@@ -18,13 +18,14 @@ import re
 import threading
 import time
 
+from . import acl as aclmod
 from . import jobs as jobsmod
-from .util import (IS_1X, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
+from .util import (IS_1X, IS_16, ZERO_TIME, RPCError, log, new_id, now_ns, read_file, rfc3339, rpc_call,
                    template, write_file)
 
 TERMINAL_CLIENT = ('complete', 'failed', 'lost')
 TABLES = ('jobs', 'job_summary', 'evals', 'allocs', 'nodes', 'deployment', 'acl_token', 'periodic_launch',
-          'namespaces', 'node_pools')
+          'namespaces', 'node_pools', 'acl_policy', 'acl_role', 'variables')
 NAMESPACE_RE = re.compile(r'^[a-zA-Z0-9-]{1,128}$')
 
 
@@ -120,7 +121,8 @@ def raft_apply_delay():
 
 def empty_state():
     return {'index': 1, 'tables': dict((t, 0) for t in TABLES), 'jobs': {}, 'versions': {}, 'evals': {},
-            'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}},
+            'allocs': {}, 'deployments': {}, 'nodes': {}, 'acl': {'bootstrap_index': 0, 'tokens': {}, 'policies': {}, 'roles': {}},
+            'variables': {},
             'summary_index': {}, 'namespaces': {'default': default_namespace()},
             'node_pools': builtin_node_pools(), 'submissions': {}}
 
@@ -559,7 +561,7 @@ class Server(object):
                 return tok
         raise APIError(403, 'ACL token not found')
 
-    def acl_bootstrap(self):
+    def acl_bootstrap(self, secret=None):
         acl = self.state['acl']
         if acl['bootstrap_index']:
             # 1.1.0 answers a second bootstrap with 400 (api/252), 0.9.1 with 500.
@@ -567,8 +569,7 @@ class Server(object):
                            'ACL bootstrap already done (reset index: %d)' % acl['bootstrap_index'], rpc=True)
         idx = self.bump('acl_token')
         tok = template('acl_token')
-        import base64
-        secret = new_id()
+        secret = secret or new_id()
         tok.update({'AccessorID': new_id(), 'SecretID': secret, 'CreateIndex': idx, 'ModifyIndex': idx,
                     'CreateTime': rfc3339(), 'Name': 'Bootstrap Token', 'Type': 'management',
                     'Global': True, 'Policies': None,
@@ -576,6 +577,113 @@ class Server(object):
         acl['tokens'][tok['AccessorID']] = tok
         acl['bootstrap_index'] = idx
         return tok, idx
+
+    # ------------------------------------------------------------------ ACL objects
+    def _acl(self):
+        acl = self.state['acl']
+        acl.setdefault('policies', {})
+        acl.setdefault('roles', {})
+        return acl
+
+    def acl_policy_upsert(self, body, path_name):
+        """ACL.UpsertPolicies: validated, then replaced whole; Nomad writes (and bumps) even when nothing differs."""
+        parsed = aclmod.policy_errors(body, path_name)
+        with self.cond:
+            idx = self.bump('acl_policy')
+            policies = self._acl()['policies']
+            policies[body['Name']] = aclmod.make_policy(body, parsed, policies.get(body['Name']), idx)
+            self.wait_commit(idx)
+        return idx
+
+    def acl_policy_delete(self, name):
+        with self.cond:
+            idx = self.bump('acl_policy')
+            self._acl()['policies'].pop(name, None)
+            self.wait_commit(idx)
+        return idx
+
+    def _roles_by(self):
+        roles = self._acl()['roles']
+        return dict((r['Name'], r) for r in roles.values()), roles
+
+    def acl_token_upsert(self, body, accessor=None):
+        with self.cond:
+            tokens = self._acl()['tokens']
+            current = None
+            if accessor is not None:
+                current = tokens.get(accessor)
+                if current is None:
+                    raise aclmod.ACLError(400 if IS_16 else 404, 'cannot find token %s' % accessor)
+            by_name, by_id = self._roles_by()
+            roles, ttl = aclmod.token_errors(body, by_name, by_id, current)
+            idx = self.bump('acl_token')
+            tok = aclmod.make_token(body, roles, ttl, current, idx)
+            tokens[tok['AccessorID']] = tok
+            self.wait_commit(idx)
+            return copy.deepcopy(tok), idx
+
+    def acl_token_delete(self, accessor):
+        with self.cond:
+            tokens = self._acl()['tokens']
+            if accessor not in tokens:
+                raise aclmod.ACLError(400, 'Cannot delete nonexistent tokens: %s' % accessor)
+            idx = self.bump('acl_token')
+            tokens.pop(accessor)
+            self.wait_commit(idx)
+        return idx
+
+    def acl_role_upsert(self, body, role_id=None):
+        with self.cond:
+            by_name, roles = self._roles_by()
+            current = roles.get(role_id) if role_id else None
+            aclmod.role_errors(body, self._acl()['policies'], by_name, role_id)
+            if current is not None and aclmod.role_unchanged(current, body):
+                return copy.deepcopy(current), current['ModifyIndex']
+            idx = self.bump('acl_role')
+            role = aclmod.make_role(body, current, idx)
+            roles[role['ID']] = role
+            self.wait_commit(idx)
+            return copy.deepcopy(role), idx
+
+    def acl_role_delete(self, role_id):
+        with self.cond:
+            roles = self._acl()['roles']
+            if role_id not in roles:
+                raise aclmod.ACLError(500, 'ACL role not found')
+            idx = self.bump('acl_role')
+            roles.pop(role_id)
+            self.wait_commit(idx)
+        return idx
+
+    # ------------------------------------------------------------------ variables (1.4+)
+    def variable_upsert(self, namespace, path, items, cas):
+        """Variables.Apply: check-and-set on the modify index (cas=0: only when absent); a lost
+        check-and-set answers 409 with the variable as it is (recorded)."""
+        with self.cond:
+            table = self.state.setdefault('variables', {})
+            key = '%s\x00%s' % (namespace, path)
+            current = table.get(key)
+            if cas is not None and (current or {}).get('ModifyIndex', 0) != cas:
+                return copy.deepcopy(current), 409
+            idx = self.bump('variables')
+            now = now_ns()
+            table[key] = {'CreateIndex': current['CreateIndex'] if current else idx,
+                          'CreateTime': current['CreateTime'] if current else now, 'Items': dict(items),
+                          'ModifyIndex': idx, 'ModifyTime': now, 'Namespace': namespace, 'Path': path}
+            self.wait_commit(idx)
+            return copy.deepcopy(table[key]), 200
+
+    def variable_delete(self, namespace, path, cas):
+        with self.cond:
+            table = self.state.setdefault('variables', {})
+            key = '%s\x00%s' % (namespace, path)
+            current = table.get(key)
+            if cas is not None and current is not None and current['ModifyIndex'] != cas:
+                return copy.deepcopy(current), 409
+            idx = self.bump('variables')
+            table.pop(key, None)
+            self.wait_commit(idx)
+            return None, 204
 
     # ------------------------------------------------------------------ namespaces
     def namespace_upsert(self, body):
