@@ -141,6 +141,9 @@ class Recorder(object):
 
     def record(self, name, method, path, body=None, token='management', trim=None):
         status, headers, payload = call(self.address, method, path, body, self.tokens.get(token))
+        if isinstance(payload, dict) and payload.get('SecretID') and payload['SecretID'] not in self.names:
+            # A token this step made that the walk does not use again: named after the step.
+            self.learn(name, payload)
         raw_payload = payload
         shown = payload
         if trim is not None and status < 300:
