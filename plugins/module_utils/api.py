@@ -200,14 +200,40 @@ class NomadClient(object):
     def delete(self, path, *args, **kwargs):
         return self.request('DELETE', path, *args, **kwargs)
 
+    def download(self, path, *args, **kwargs):
+        """GET a binary body (a snapshot) into the open file ``dest`` in
+        chunks, never whole in memory; returns ``X-Nomad-Index``."""
+        dest = kwargs.pop('dest')
+        resp, url = self._send('GET', path, args, kwargs, stream=True)
+        if resp.status_code >= 400:
+            self._decode('GET', url, resp)
+        for chunk in resp.iter_content(chunk_size=1 << 16):
+            dest.write(chunk)
+        raw_index = _header(resp.headers, 'X-Nomad-Index')
+        return int(raw_index) if raw_index and raw_index.isdigit() else None
+
+    def upload(self, method, path, *args, **kwargs):
+        """Send the open binary file ``source`` as the body (a snapshot to
+        restore); returns ``(body, index)`` like the other verbs."""
+        source = kwargs.pop('source')
+        resp, url = self._send(method, path, args, kwargs, data=source)
+        return self._decode(method, url, resp)
+
     def url(self, path, *args):
         """Build the URL of ``path`` with every argument quoted."""
         quoted = [_quote(str(a), safe='') for a in args]
         return self.address + path.format(*quoted)
 
     def request(self, method, path, *args, **kwargs):
-        params = kwargs.pop('params', None)
         body = kwargs.pop('json', None)
+        data = None
+        if body is not None:
+            data = _json.dumps(body)
+        resp, url = self._send(method, path, args, kwargs, data=data, content_type='application/json')
+        return self._decode(method, url, resp)
+
+    def _send(self, method, path, args, kwargs, data=None, content_type='application/octet-stream', stream=False):
+        params = kwargs.pop('params', None)
         index = kwargs.pop('index', None)
         wait = kwargs.pop('wait', None)
         if kwargs:
@@ -233,10 +259,8 @@ class NomadClient(object):
         headers = {'Accept': 'application/json'}
         if self.token:
             headers['X-Nomad-Token'] = self.token
-        data = None
-        if body is not None:
-            data = _json.dumps(body)
-            headers['Content-Type'] = 'application/json'
+        if data is not None:
+            headers['Content-Type'] = content_type
 
         # A blocking query may legitimately hold the connection for wait plus
         # Nomad's jitter (wait/16); the read timeout must outlast both.
@@ -251,15 +275,14 @@ class NomadClient(object):
         session = self._session
         try:
             resp = session.request(method, url, params=query or None, data=data, headers=headers,
-                                   timeout=timeout, verify=self.verify, cert=self.cert)
+                                   timeout=timeout, verify=self.verify, cert=self.cert, stream=stream)
         except Exception as e:  # requests raises a family; all mean "could not talk to it"
             if requests is not None and isinstance(e, requests.exceptions.Timeout):
                 cause = 'timed out after %gs' % timeout
             else:
                 cause = _redact(_root_cause(e), self.token)
             raise NomadConnectionError(self.address, cause)
-
-        return self._decode(method, url, resp)
+        return resp, url
 
     # -- internals ----------------------------------------------------------
 

@@ -258,3 +258,18 @@ def has_acl_roles(version):
 def has_variables(version):
     """Nomad Variables (/v1/var) came in 1.4."""
     return parse_version(version) >= (1, 4, 0)
+
+
+def has_snapshots(version):
+    """`nomad operator snapshot` and /v1/operator/snapshot came in 0.12."""
+    return parse_version(version) >= (0, 12, 0)
+
+
+def migrates_state(installed, target):
+    """Whether going from ``installed`` to ``target`` crosses a release that
+    rewrites the agents' state on first start (the upgrade guide's cue for a
+    snapshot first); False for a first install."""
+    if not installed:
+        return False
+    have, want = parse_version(installed), parse_version(target)
+    return any(have < migration <= want for migration in _STATE_MIGRATIONS)

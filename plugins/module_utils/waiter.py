@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Follow what Nomad does after a write: evaluations, then allocations.
+"""Follow what Nomad does after a write: evaluations, allocations, deployments.
 
 Everything runs against one monotonic deadline and uses Nomad's blocking
 queries (``?index=N&wait=W``), so a settled object costs one request per
@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadNotFound
@@ -346,6 +347,155 @@ def wait_for_job(client, job_id, eval_id, timeout, job_type='service', wait_allo
         allocs = _current(client, job_id, alloc_ids)
     result['allocations'] = allocation_summaries(client, allocs)
     return result
+
+
+DEPLOYMENT_ACTIVE = ('running', 'paused', 'pending', 'blocked', 'initializing')
+# Nomad's words for a rollback (structs.DeploymentStatusDescriptionRollback).
+_ROLLBACK = re.compile(r'rolling back to job version (\d+)')
+
+
+class DeploymentFailed(NomadError):
+    """The deployment ended without success: failed, or cancelled by a newer version.
+
+    ``deployment`` is the last state read; ``reverted_to`` the version
+    auto-revert brought back (None when it did not); ``running_version`` the
+    job's version afterwards.
+    """
+
+    def __init__(self, deployment, reverted_to=None, running_version=None):
+        self.deployment = deployment
+        self.reverted_to = reverted_to
+        self.running_version = running_version
+        text = 'deployment %s of version %s ended with status "%s": %s' % (
+            (deployment.get('ID') or '')[:8], deployment.get('JobVersion'), deployment.get('Status'),
+            deployment.get('StatusDescription') or 'no description')
+        if reverted_to is not None:
+            text += '; auto-revert brought back version %d' % reverted_to
+            if running_version is not None and running_version != reverted_to:
+                text += ', which now runs as version %d' % running_version
+        groups = describe_groups(deployment)
+        if groups:
+            text += ' (%s)' % groups
+        super(DeploymentFailed, self).__init__(text)
+
+
+def deployment_groups(deployment):
+    """Per task group counts of a deployment, in the module's return form."""
+    out = {}
+    for name, g in sorted(((deployment or {}).get('TaskGroups') or {}).items()):
+        out[name] = dict(
+            desired=g.get('DesiredTotal') or 0,
+            placed=g.get('PlacedAllocs') or 0,
+            healthy=g.get('HealthyAllocs') or 0,
+            unhealthy=g.get('UnhealthyAllocs') or 0,
+            desired_canaries=g.get('DesiredCanaries') or 0,
+            placed_canaries=list(g.get('PlacedCanaries') or []),
+            promoted=bool(g.get('Promoted')),
+            auto_promote=bool(g.get('AutoPromote')),
+            auto_revert=bool(g.get('AutoRevert')),
+        )
+    return out
+
+
+def describe_groups(deployment):
+    parts = []
+    for name, g in sorted(deployment_groups(deployment).items()):
+        text = 'group "%s": %d of %d healthy' % (name, g['healthy'], g['desired'])
+        if g['unhealthy']:
+            text += ', %d unhealthy' % g['unhealthy']
+        if g['desired_canaries']:
+            promoted = ', promoted' if g['promoted'] else ''
+            text += ', %d of %d canaries placed%s' % (len(g['placed_canaries']), g['desired_canaries'], promoted)
+        parts.append(text)
+    return '; '.join(parts)
+
+
+def awaiting_promotion(deployment):
+    """Groups whose canaries are all healthy and wait for a promotion that
+    Nomad will not make itself (no auto_promote); None while a canary is not
+    healthy yet, or when no group has canaries to promote."""
+    waiting = []
+    for name, g in ((deployment or {}).get('TaskGroups') or {}).items():
+        wanted = g.get('DesiredCanaries') or 0
+        if not wanted or g.get('Promoted') or g.get('AutoPromote'):
+            continue
+        placed = g.get('PlacedCanaries') or []
+        if len(placed) < wanted or (g.get('HealthyAllocs') or 0) < wanted:
+            return None
+        waiting.append(name)
+    return sorted(waiting) or None
+
+
+def reverted_version(deployment):
+    found = _ROLLBACK.search((deployment or {}).get('StatusDescription') or '')
+    return int(found.group(1)) if found else None
+
+
+def find_deployment(client, job_id, version, evaluations):
+    """The deployment of ``version`` of the job: the one an evaluation names,
+    else the job's latest when it is of that version; None when there is none
+    (a job without an update block, or a change that needed none)."""
+    for evaluation in reversed(evaluations or []):
+        did = evaluation.get('DeploymentID')
+        if did:
+            try:
+                deployment, dummy = client.get('/v1/deployment/{}', did)
+            except NomadNotFound:
+                continue
+            if deployment and deployment.get('JobVersion') == version:
+                return deployment
+    try:
+        deployment, dummy = client.get('/v1/job/{}/deployment', job_id)
+    except NomadNotFound:
+        return None
+    if deployment and deployment.get('JobVersion') == version:
+        return deployment
+    return None
+
+
+def wait_for_deployment(client, deployment_id, timeout, promote=False, clock=time.monotonic, sleep=time.sleep):
+    """Follow a deployment until it ends, or until its canaries are healthy.
+
+    With ``promote`` the canaries are promoted once healthy and the wait goes
+    on; without, the deployment is returned as soon as it only waits for a
+    promotion. Returns ``(deployment, promoted)`` where ``promoted`` lists the
+    groups this call promoted. A failed or cancelled deployment raises
+    DeploymentFailed; the deadline raises WaitTimeout with the deployment as
+    its state.
+    """
+    deadline = Deadline(timeout, clock)
+    watcher = _Watcher(client, deadline, sleep)
+    promoted = []
+
+    def settled(d):
+        d = d or {}
+        if d.get('Status') not in DEPLOYMENT_ACTIVE:
+            return True
+        return d.get('Status') == 'running' and awaiting_promotion(d) is not None
+
+    def describe(d):
+        d = d or {}
+        return 'deployment %s to finish (status "%s": %s; %s)' % (
+            deployment_id, d.get('Status'), d.get('StatusDescription'), describe_groups(d))
+
+    while True:
+        deployment = watcher.until('/v1/deployment/{}', (deployment_id,), settled, describe)
+        if deployment.get('Status') == 'successful':
+            return deployment, promoted
+        if deployment.get('Status') not in DEPLOYMENT_ACTIVE:
+            reverted = reverted_version(deployment)
+            running = None
+            try:
+                job, dummy = client.get('/v1/job/{}', deployment.get('JobID'))
+                running = (job or {}).get('Version')
+            except NomadNotFound:
+                pass
+            raise DeploymentFailed(deployment, reverted, running)
+        if not promote:
+            return deployment, promoted
+        groups = awaiting_promotion(deployment)
+        client.put('/v1/deployment/promote/{}', deployment_id, json=dict(DeploymentID=deployment_id, All=True))
+        promoted.extend(groups)
 
 
 def _current(client, job_id, alloc_ids):

@@ -129,6 +129,31 @@ options:
       - The values of the job file's variables as resolved on the controller, for an agent that parses the file
         itself (Nomad 1.6 or newer), which the action plugin sets; there is no reason to set it by hand.
     type: dict
+  wait_for_deployment:
+    description:
+      - After the allocations are placed, follow the deployment Nomad runs for the new version until it ends,
+        as C(nomad job run) does from Nomad 1.2 on. A deployment that fails (or that a newer version cancels) fails
+        the task with Nomad's description; when auto-revert rolled the job back, the message names the version it
+        brought back.
+      - By default, the deployment is followed for service jobs with an C(update) block (the job's or a group's),
+        which are the jobs Nomad deploys. V(false) returns once the allocations are placed and running.
+      - Only with O(wait=true).
+    type: bool
+  deployment_timeout:
+    description:
+      - Seconds to follow the deployment, counted from when the allocations were placed. The deployment goes on
+        in Nomad when the task times out.
+    type: int
+    default: 600
+  promote:
+    description:
+      - What to do when the deployment's canaries are all healthy and wait to be promoted (groups with
+        C(canary) set and no C(auto_promote); groups with C(auto_promote) are left to Nomad).
+      - V(true) promotes every group, and the task follows the deployment to its end.
+      - V(false) ends the task there, with RV(deployment_status) C(running), so that a later task
+        (M(nomadops.nomad.nomad_deployment)) or a person promotes it.
+    type: bool
+    default: false
   fail_on_placement_failure:
     description:
       - Fail when the scheduler cannot place every allocation (Nomad keeps a blocked evaluation and
@@ -147,6 +172,7 @@ notes:
   - A periodic or parameterized job gets no evaluation when registered, so there is nothing to wait for.
 seealso:
   - module: nomadops.nomad.nomad_job_info
+  - module: nomadops.nomad.nomad_deployment
 '''
 
 EXAMPLES = r'''
@@ -184,6 +210,18 @@ EXAMPLES = r'''
               Config:
                 command: /bin/sleep
                 args: ["5"]
+
+- name: Release a new version as canaries; a later task promotes them (see nomad_deployment)
+  nomadops.nomad.nomad_job:
+    src: httpecho.nomad
+    promote: false
+  register: release
+
+- name: Release and promote the canaries once they are healthy, failing if the deployment fails
+  nomadops.nomad.nomad_job:
+    src: httpecho.nomad
+    promote: true
+    deployment_timeout: 900
 
 - name: Accept a job that cannot be placed yet
   nomadops.nomad.nomad_job:
@@ -297,6 +335,49 @@ blocked_eval:
   returned: when state is present
   type: str
   sample: 07cf9f5b-6f54-9ff4-8e3f-65847dd28a62
+deployment_id:
+  description: ID of the deployment of the submitted version that the task followed; null when there was none.
+  returned: when state is present
+  type: str
+  sample: 5b1f0d3c-5ab7-2b18-9f6e-3e1f7c0d1a2b
+deployment_status:
+  description:
+    - The deployment's status when the task ended, C(successful), or C(running) when canaries wait for promotion
+      (O(promote=false)); C(failed) or C(cancelled) in a failed task's result. Null without a deployment.
+  returned: when state is present
+  type: str
+  sample: successful
+deployment_description:
+  description: Nomad's description of that status.
+  returned: when state is present
+  type: str
+  sample: Deployment completed successfully
+deployment_groups:
+  description: Per task group, the deployment's counts.
+  returned: when a deployment was followed
+  type: dict
+  sample:
+    web:
+      desired: 2
+      placed: 2
+      healthy: 2
+      unhealthy: 0
+      desired_canaries: 1
+      placed_canaries: [0f4b6e8e-3d6c-8b8b-0b1e-2c7a3b5d1f0e]
+      promoted: true
+      auto_promote: false
+      auto_revert: true
+promoted_groups:
+  description: Groups whose canaries this task promoted (O(promote=true)).
+  returned: when a deployment was followed
+  type: list
+  elements: str
+  sample: [web]
+reverted_to_version:
+  description: The version auto-revert brought back when the deployment failed (in a failed task's result).
+  returned: when auto-revert rolled the job back
+  type: int
+  sample: 0
 warnings:
   description: Nomad's own warnings about the job (for example deprecated fields) appear among the task's warnings.
   returned: when Nomad gave any
@@ -327,10 +408,14 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.versions import age
 from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
     AllocationFailed,
     Deadline,
+    DeploymentFailed,
     PlacementFailure,
     WaitTimeout,
     allocation_summaries,
+    deployment_groups,
+    find_deployment,
     placement_failures,
+    wait_for_deployment,
     wait_for_evaluations,
     wait_for_job,
 )
@@ -344,6 +429,15 @@ SERVER_MANAGED = frozenset((
 
 # A concurrent writer can win more than once in a row; give up after this many re-plans.
 MAX_REGISTER_ATTEMPTS = 4
+
+
+def deploys(job):
+    """Whether Nomad runs a deployment for the job: a service job whose update
+    block (its own or a group's) asks for rolling updates."""
+    if (job.get('Type') or 'service') != 'service':
+        return False
+    blocks = [job.get('Update')] + [g.get('Update') for g in job.get('TaskGroups') or []]
+    return any(b and (b.get('MaxParallel') is None or b.get('MaxParallel') > 0) for b in blocks)
 
 
 class JobInputError(Exception):
@@ -522,6 +616,7 @@ class NomadJob(object):
         job_id = job['ID']
         r = self.result
         r['job_id'] = job_id
+        r.update(deployment_id=None, deployment_status=None, deployment_description=None)
         # Only diff and check mode report the stored job; a plain run needs no extra read.
         before = self.current(job_id) if (self.module._diff or self.module.check_mode) else None
 
@@ -579,10 +674,15 @@ class NomadJob(object):
         r['allocations'] = []
         r['placement_failures'] = {}
         r['blocked_eval'] = None
+        follow = self.p['wait_for_deployment']
+        if follow is None:
+            follow = deploys(job)
         if r['eval_id'] and self.p['wait']:
             try:
+                # A deployment judges the allocations itself: a new version's
+                # allocation that fails is the deployment's failure to report.
                 waited = wait_for_job(self.client, job_id, r['eval_id'], self.p['wait_timeout'],
-                                      job_type=job.get('Type') or 'service',
+                                      job_type=job.get('Type') or 'service', wait_allocations=not follow,
                                       fail_on_placement_failure=self.p['fail_on_placement_failure'])
             except PlacementFailure as e:
                 r.update(self._from_wait(e.result))
@@ -596,9 +696,45 @@ class NomadJob(object):
             r.update(self._from_wait(waited))
             if waited['placement_message']:
                 self.module.warn('Job %s registered, but %s' % (job_id, waited['placement_message']))
+            if follow:
+                self._follow_deployment(job_id, r['job_modify_index'], waited, where)
         stored = self.current(job_id) or {}
         r['version'] = stored.get('Version')
         return r
+
+    def _follow_deployment(self, job_id, job_modify_index, waited, where):
+        r = self.result
+        try:
+            stored = self.current(job_id) or {}
+            evaluations = [self.client.get('/v1/evaluation/{}', e)[0] for e in waited['evaluations']]
+            deployment = find_deployment(self.client, job_id, stored.get('Version'), evaluations)
+        except NomadError as e:
+            raise StepError('find the deployment of', job_id, e, where, result=r)
+        if deployment is None:
+            return
+        self._deployment_result(deployment)
+        try:
+            deployment, promoted = wait_for_deployment(self.client, deployment['ID'], self.p['deployment_timeout'],
+                                                       promote=self.p['promote'])
+        except DeploymentFailed as e:
+            self._deployment_result(e.deployment)
+            r['reverted_to_version'] = e.reverted_to
+            r['version'] = e.running_version
+            r['allocations'] = self.running_allocations(job_id)
+            raise StepError('deploy', job_id, e, where, result=r)
+        except WaitTimeout as e:
+            self._deployment_result(e.state or deployment)
+            raise StepError('deploy', job_id, e, where, result=r)
+        except NomadError as e:
+            raise StepError('follow the deployment of', job_id, e, where, result=r)
+        self._deployment_result(deployment)
+        r['promoted_groups'] = promoted
+        r['allocations'] = self.running_allocations(job_id)
+
+    def _deployment_result(self, deployment):
+        self.result.update(deployment_id=deployment.get('ID'), deployment_status=deployment.get('Status'),
+                           deployment_description=deployment.get('StatusDescription'),
+                           deployment_groups=deployment_groups(deployment))
 
     def _from_wait(self, waited):
         return dict(
@@ -688,6 +824,9 @@ def main():
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
         fail_on_placement_failure=dict(type='bool', default=True),
+        wait_for_deployment=dict(type='bool'),
+        deployment_timeout=dict(type='int', default=600),
+        promote=dict(type='bool', default=False),
         dialect=dict(type='str', default='auto', choices=['auto', 'hcl1', 'hcl2']),
         vars=dict(type='dict'),
         var_files=dict(type='list', elements='path'),

@@ -38,7 +38,9 @@ class Response(object):
 
     def encode(self):
         headers = []
-        if self.raw is not None:
+        if getattr(self, 'raw_bytes', None) is not None:
+            data = self.raw_bytes
+        elif self.raw is not None:
             data = self.raw.encode()
         else:
             data = json.dumps(self.body).encode()
@@ -115,6 +117,8 @@ class Request(object):
         self.query = query            # dict of first values; flags map to ''
         self.headers = headers        # lower-case names
         self.body = body or ''
+        # The bytes as sent, for the one binary body (a snapshot to restore).
+        self.raw_body = self.body.encode('utf-8')
 
     @property
     def token(self):
@@ -382,6 +386,11 @@ class API(object):
             self.acl(req)
             aid = mm.group(1)
             return read(lambda: self._one(s.state['allocs'].get(aid), 'allocs', alloc_public), 'alloc not found')
+        mm = re.match(r'^/v1/deployment/(promote|fail|pause|allocations)/([^/]+)$', p)
+        if mm:
+            return self.deployment_update(req, read, mm.group(1), mm.group(2))
+        if p == '/v1/operator/snapshot':
+            return self.snapshot(req)
         mm = re.match(r'^/v1/deployment/([^/]+)$', p)
         if mm:
             self.acl(req)
@@ -483,6 +492,40 @@ class API(object):
             raise APIError(500, 'all servers must have raft_protocol set to 3 or higher to use this endpoint',
                            rpc=True)
         raise APIError(404, 'Invalid URL path')
+
+    def deployment_update(self, req, read, verb, did):
+        """Promote, fail, pause and resume, as recorded (tests/recordings/nomad-*/deployments.json)."""
+        s = self.agent.server
+        self.acl(req)
+        if verb == 'allocations':
+            return read(lambda: ([alloc_stub(a) for a in self._sorted(s.state['allocs']) if a['DeploymentID'] == did],
+                                 s.table_index('allocs')))
+        if req.method not in ('PUT', 'POST'):
+            raise APIError(405, 'Invalid method')
+        body = req.json() or {}
+        if verb == 'promote':
+            out, index = s.deployment_promote(did, bool(body.get('All')), body.get('Groups'))
+        elif verb == 'pause':
+            out, index = s.deployment_pause(did, bool(body.get('Pause')))
+        else:
+            out, index = s.deployment_fail(did)
+        return Response(200, out, index=index, kind='write')
+
+    def snapshot(self, req):
+        """1.x: the leader's state as a snapshot archive, and its restore."""
+        s = self.agent.server
+        if not IS_1X:
+            raise APIError(404, 'Invalid URL path')
+        self.acl(req)
+        if req.method == 'GET':
+            data, index = s.snapshot_save()
+            r = Response(200, index=index, kind='write', content_type='application/x-gzip')
+            r.raw_bytes = data
+            return r
+        if req.method not in ('PUT', 'POST'):
+            raise APIError(405, 'Invalid method')
+        s.snapshot_restore(req.raw_body)
+        return Response(200, raw='', content_type='')
 
     def _sorted(self, table):
         return [v for _k, v in sorted(table.items(), key=lambda kv: kv[1].get('CreateIndex', 0))]
@@ -911,9 +954,12 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True):
             query.setdefault(k, v)
         length = int(self.headers.get('Content-Length') or 0)
-        body = self.rfile.read(length).decode('utf-8', errors='replace') if length else ''
+        raw = self.rfile.read(length) if length else b''
+        body = raw.decode('utf-8', errors='replace')
         headers = dict((k.lower(), v) for k, v in self.headers.items())
         req = Request(self.command, parsed.path, query, headers, body)
+        if length:
+            req.raw_body = raw
         api = self.server.api
         resp = api.handle(req)
         if resp.status >= 400 and getattr(api.agent, 'log_errors', True):

@@ -10,11 +10,14 @@ requests to it.  This is much simpler than raft, and documented as such.
 
 import base64
 import copy
+import gzip
 import hashlib
+import io
 import json
 import os
 import random
 import re
+import tarfile
 import threading
 import time
 
@@ -1279,28 +1282,50 @@ class Server(object):
             keep = []
             modified_before = len(res['modified'])
             had_running = any(a['JobVersion'] == want['Version'] for a in mine)
-            for a in mine:
-                if len(keep) >= tg['Count']:
+            gate, canaries = self._rolling(job, want, tg, key, mine, plan_job)
+            if canaries is not None:
+                # Canaries first: the old allocations run on until a promotion.
+                for a in mine:
+                    if a['ID'] not in canaries['placed']:
+                        counts['Ignore'] += 1
+                    keep.append(a)
+                counts['Canary'] = canaries['missing']
+            else:
+                # Allocations of the wanted version first, so that they fill the count.
+                mine.sort(key=lambda a: (self._destructive(a, job, want, tg, plan_job), a['Name']))
+            for a in ([] if canaries is not None else mine):
+                if len(keep) + counts['DestructiveUpdate'] >= tg['Count']:
                     counts['Stop'] += 1
                     res['stopped'].append(a['ID'])
                     if commit:
                         self._stop_alloc(a, 'alloc not needed due to job update')
                     continue
+                if gate is not None and self._destructive(a, job, want, tg, plan_job):
+                    if gate <= 0:
+                        # max_parallel: this one waits for the next batch.
+                        counts['Ignore'] += 1
+                        keep.append(a)
+                        continue
+                    gate -= 1
                 if self._update_one(a, job, want, tg, plan_job, commit, eval_id, counts, res):
                     keep.append(a)
             missing = tg['Count'] - len(keep) - counts['DestructiveUpdate'] - len(done)
-            if missing < 0:
+            if missing < 0 or canaries is not None:
                 missing = 0
             if counts['DestructiveUpdate']:
                 counts_place = missing + counts['DestructiveUpdate']
             else:
                 counts_place = missing
+            if canaries is not None:
+                counts_place = canaries['missing']
             counts['Place'] = missing
             res['updates'][name] = counts
             used_names = set(a['Name'] for a in keep) | set(a['Name'] for a in done)
             # 1.1.0 links a migrated allocation with its replacement (api/166-167).
             migrated = [a for a in allocs if IS_1X and a['TaskGroup'] == name and not a.get('NextAllocation')
                         and (a.get('DesiredTransition') or {}).get('Migrate')]
+            replaced = [a for a in allocs if a['TaskGroup'] == name and want['Type'] == 'service'
+                        and a['DesiredStatus'] == 'run' and a['ClientStatus'] == 'failed']
             updated = res['modified'][modified_before:]
             if IS_1X and commit and (counts_place or updated) and want['Type'] == 'service' and tg.get('Update'):
                 deployment = self._deployment_1x(want, key, deployment, had_running,
@@ -1323,6 +1348,15 @@ class Server(object):
                         deployment = self._deployment_for(want)
                     a = self._new_alloc(want, tg, node, eval_id, used_names, metric, deployment)
                     res['created'].append(a['ID'])
+                    if canaries is not None and deployment is not None:
+                        a['DeploymentStatus'] = {'Canary': True, 'Healthy': None, 'ModifyIndex': 0,
+                                                 'Timestamp': ZERO_TIME}
+                        dtg = deployment['TaskGroups'][name]
+                        dtg['DesiredCanaries'] = canaries['wanted']
+                        dtg['PlacedCanaries'] = (dtg['PlacedCanaries'] or []) + [a['ID']]
+                    if replaced:
+                        # A failed allocation that a new one takes over from is stopped (recorded).
+                        self._stop_alloc(replaced.pop(0), 'alloc not needed due to job update')
                     if migrated:
                         prev = migrated.pop(0)
                         prev['NextAllocation'] = a['ID']
@@ -1335,6 +1369,51 @@ class Server(object):
         if deployment is not None:
             res['deployment_id'] = deployment['ID']
         return res
+
+    def _destructive(self, a, job, want, tg, plan_job):
+        """Whether the allocation must be replaced to run the wanted version."""
+        same_spec = job is not None and a['JobVersion'] == job['Version'] and plan_job is None
+        if plan_job is not None and job is not None:
+            same_spec = jobsmod.spec(plan_job) == jobsmod.spec(job) and a['JobVersion'] == job['Version']
+        if same_spec:
+            return False
+        old_tg = next((g for g in a['Job']['TaskGroups'] if g['Name'] == tg['Name']), None)
+        return old_tg is None or jobsmod.tasks_spec(old_tg) != jobsmod.tasks_spec(tg)
+
+    def _active_deployment(self, key, job):
+        for d in self.state['deployments'].values():
+            if owner_key(d) == key and d['JobVersion'] == job.get('Version') \
+                    and d['JobCreateIndex'] == job.get('CreateIndex') and d['Status'] in ('running', 'paused'):
+                return d
+        return None
+
+    def _rolling(self, job, want, tg, key, mine, plan_job):
+        """The update block's say over one group's replacements (the
+        reconciler's canary and max_parallel rules, as recorded in
+        tests/recordings/nomad-*/deployments.json): ``(gate, canaries)``.
+
+        ``gate`` is how many allocations this evaluation may replace (None:
+        no limit), max_parallel less the new ones not yet healthy.
+        ``canaries`` is None, or, while canaries wait for a promotion,
+        ``{'wanted', 'placed', 'missing'}``: old allocations then stay.
+        """
+        upd = tg.get('Update') or {}
+        if want['Type'] != 'service' or not (upd.get('MaxParallel') or 0) > 0 or job is None:
+            return None, None
+        old = [a for a in mine if self._destructive(a, job, want, tg, plan_job)]
+        if not old:
+            return None, None
+        dep = self._active_deployment(key, want) if plan_job is None else None
+        if dep is not None and dep['Status'] == 'paused':
+            return 0, None
+        dtg = ((dep or {}).get('TaskGroups') or {}).get(tg['Name']) or {}
+        wanted = upd.get('Canary') or 0
+        if wanted and not dtg.get('Promoted'):
+            placed = [a['ID'] for a in mine if a['ID'] in (dtg.get('PlacedCanaries') or [])]
+            return None, {'wanted': wanted, 'placed': placed, 'missing': max(0, wanted - len(placed))}
+        fresh = [a for a in mine if a not in old and dep is not None and a['DeploymentID'] == dep['ID']]
+        waiting = [a for a in fresh if not (a.get('DeploymentStatus') or {}).get('Healthy')]
+        return max(0, upd['MaxParallel'] - len(waiting)), None
 
     def _update_one(self, a, job, want, tg, plan_job, commit, eval_id, counts, res):
         """Ignore, update in place, or stop for replacement; True if the alloc stays."""
@@ -1691,24 +1770,44 @@ class Server(object):
         return d
 
     def _watch_deployments(self):
-        for d in self.state['deployments'].values():
-            if d['Status'] != 'running':
+        """The deployment watcher: health counts from the allocations' health,
+        promotion by auto_promote, the next max_parallel batch once allocations
+        are healthy, and the end: successful, or failed on the first unhealthy
+        allocation, rolled back when the group asks for auto_revert (the
+        recorded progress_deadline = 0 behaviour)."""
+        for d in list(self.state['deployments'].values()):
+            if d['Status'] not in ('running', 'paused'):
                 continue
             allocs = [a for a in self.state['allocs'].values() if a['DeploymentID'] == d['ID']]
-            changed = False
+            changed = progressed = False
             for name, dtg in d['TaskGroups'].items():
                 healthy = len([a for a in allocs if a['TaskGroup'] == name
                                and (a.get('DeploymentStatus') or {}).get('Healthy')])
                 unhealthy = len([a for a in allocs if a['TaskGroup'] == name
                                  and (a.get('DeploymentStatus') or {}).get('Healthy') is False])
                 if (healthy, unhealthy) != (dtg['HealthyAllocs'], dtg['UnhealthyAllocs']):
+                    progressed = progressed or healthy > dtg['HealthyAllocs']
                     dtg['HealthyAllocs'], dtg['UnhealthyAllocs'] = healthy, unhealthy
                     changed = True
-            status = None
+            if d['Status'] == 'paused':
+                if changed:
+                    d['ModifyIndex'] = self.bump('deployment')
+                continue
             if any(t['UnhealthyAllocs'] for t in d['TaskGroups'].values()):
-                status = ('failed', 'Failed due to unhealthy allocations')
-            elif all(t['HealthyAllocs'] >= t['DesiredTotal'] for t in d['TaskGroups'].values()):
+                self.fail_deployment(d, 'Failed due to unhealthy allocations')
+                continue
+            for dtg in d['TaskGroups'].values():
+                if dtg.get('AutoPromote') and self._canaries_healthy(dtg) and not dtg['Promoted']:
+                    dtg['Promoted'] = True
+                    changed = progressed = True
+            status = None
+            if all(t['HealthyAllocs'] >= t['DesiredTotal'] and (t['Promoted'] or not t['DesiredCanaries'])
+                   for t in d['TaskGroups'].values()):
                 status = ('successful', 'Deployment completed successfully')
+            else:
+                desc = self._running_description(d)
+                if desc != d['StatusDescription']:
+                    status = ('running', desc)
             if status or changed:
                 idx = self.bump('deployment')
                 d['ModifyIndex'] = idx
@@ -1719,6 +1818,182 @@ class Server(object):
                         jidx = self.bump('jobs')
                         job['Stable'] = True
                         job['ModifyIndex'] = jidx
+                        for version in self.state['versions'].get(owner_key(d)) or []:
+                            if version['Version'] == d['JobVersion']:
+                                version['Stable'] = True
+                if progressed and d['Status'] == 'running':
+                    self._deployment_eval(d)
+
+    @staticmethod
+    def _canaries_healthy(dtg):
+        return bool(dtg['DesiredCanaries']) and len(dtg['PlacedCanaries'] or []) >= dtg['DesiredCanaries'] \
+            and dtg['HealthyAllocs'] >= dtg['DesiredCanaries']
+
+    @staticmethod
+    def _running_description(d):
+        waiting = [t for t in d['TaskGroups'].values() if t['DesiredCanaries'] and not t['Promoted']]
+        if not waiting:
+            return 'Deployment is running'
+        if all(t.get('AutoPromote') for t in waiting):
+            return 'Deployment is running pending automatic promotion'
+        return 'Deployment is running but requires manual promotion'
+
+    def _deployment_eval(self, d):
+        job = self.state['jobs'].get(owner_key(d))
+        if job is None or job.get('Stop'):
+            return None
+        ev = self._create_eval(job, 'deployment-watcher')
+        ev['DeploymentID'] = d['ID']
+        return ev
+
+    def fail_deployment(self, d, why):
+        """Fail ``d``; with auto_revert, register the latest stable version
+        before it again (Nomad's rollback). Returns the reverted version."""
+        key = owner_key(d)
+        job = self.state['jobs'].get(key)
+        reverted = None
+        desc = why
+        if job is not None and any(t.get('AutoRevert') for t in d['TaskGroups'].values()):
+            stable = [v for v in self.state['versions'].get(key) or []
+                      if v.get('Stable') and v['Version'] < d['JobVersion']]
+            if stable:
+                target = max(stable, key=lambda v: v['Version'])
+                if jobsmod.spec(target) == jobsmod.spec(job):
+                    desc = '%s - not rolling back to stable job version %d as current job has same specification' \
+                        % (why, target['Version'])
+                else:
+                    desc = '%s - rolling back to job version %d' % (why, target['Version'])
+                    reverted = target['Version']
+        idx = self.bump('deployment')
+        d['Status'], d['StatusDescription'], d['ModifyIndex'] = 'failed', desc, idx
+        if reverted is not None:
+            back = copy.deepcopy(next(v for v in self.state['versions'][key] if v['Version'] == reverted))
+            back['SubmitTime'] = now_ns()
+            back['Stop'] = False
+            self._store_job(back, job, self.bump('jobs', 'job_summary'))
+            self._update_job_status(key)
+        ev = self._deployment_eval(d)
+        return reverted, ev
+
+    def _deployment_or_error(self, did, verb):
+        d = self.state['deployments'].get(did)
+        if d is None:
+            raise APIError(500, 'deployment not found', rpc=True)
+        if d['Status'] not in ('running', 'paused'):
+            raise APIError(500, "can't %s terminal deployment" % verb, rpc=True)
+        return d
+
+    def _deployment_reply(self, d, ev=None, reverted=None):
+        self.wait_commit(self.state['index'])
+        return {'DeploymentModifyIndex': d['ModifyIndex'], 'EvalCreateIndex': ev['CreateIndex'] if ev else 0,
+                'EvalID': ev['ID'] if ev else '', 'Index': self.state['index'], 'RevertedJobVersion': reverted}, \
+            self.state['index']
+
+    def deployment_promote(self, did, promote_all, groups):
+        with self.cond:
+            d = self._deployment_or_error(did, 'promote')
+            chosen = [n for n in d['TaskGroups'] if promote_all or n in (groups or [])]
+            have = False
+            sick = []
+            for name in sorted(chosen):
+                dtg = d['TaskGroups'][name]
+                for aid in dtg['PlacedCanaries'] or []:
+                    a = self.state['allocs'].get(aid)
+                    if a is None:
+                        continue
+                    if alloc_terminal(a) or not (a.get('DeploymentStatus') or {}).get('Healthy'):
+                        sick.append('Canary allocation "%s" for group "%s" is not healthy' % (aid, name))
+                    else:
+                        have = True
+            if sick:
+                raise APIError(500, '%d error%s occurred:\n\t* %s\n\n' % (
+                    len(sick), '' if len(sick) == 1 else 's', '\n\t* '.join(sick)), rpc=True)
+            if not have and not IS_1X:
+                # 0.9's state store refused a promotion without canaries; 1.x accepts it (recorded).
+                raise APIError(500, 'no canaries to promote', rpc=True)
+            aidx = self.bump('allocs')
+            for name in chosen:
+                d['TaskGroups'][name]['Promoted'] = True
+                for aid in d['TaskGroups'][name]['PlacedCanaries'] or []:
+                    # A promoted canary is a canary no more (recorded: Canary false after promote).
+                    a = self.state['allocs'].get(aid)
+                    if a is not None and a.get('DeploymentStatus'):
+                        a['DeploymentStatus']['Canary'] = False
+                        a['DeploymentStatus']['ModifyIndex'] = aidx
+                        a['ModifyIndex'] = aidx
+            idx = self.bump('deployment')
+            d['ModifyIndex'] = idx
+            if d['Status'] == 'running':
+                d['StatusDescription'] = self._running_description(d)
+            ev = self._deployment_eval(d)
+            return self._deployment_reply(d, ev)
+
+    def deployment_pause(self, did, pause):
+        with self.cond:
+            d = self._deployment_or_error(did, 'pause' if pause else 'resume')
+            idx = self.bump('deployment')
+            d['ModifyIndex'] = idx
+            ev = None
+            if pause:
+                d['Status'], d['StatusDescription'] = 'paused', 'Deployment is paused'
+            else:
+                d['Status'] = 'running'
+                d['StatusDescription'] = self._running_description(d)
+                ev = self._deployment_eval(d)
+            return self._deployment_reply(d, ev)
+
+    def deployment_fail(self, did):
+        with self.cond:
+            d = self._deployment_or_error(did, 'fail')
+            reverted, ev = self.fail_deployment(d, 'Deployment marked as failed')
+            return self._deployment_reply(d, ev, reverted)
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot_save(self):
+        """The archive `nomad operator snapshot save` writes (recorded): a
+        gzipped tar of meta.json, state.bin and SHA256SUMS. state.bin is the
+        double's own JSON state, as its raft.db is."""
+        with self.lock:
+            state = json.dumps(self.state, sort_keys=True).encode()
+            index = self.state['index']
+            meta = {'Configuration': {'Servers': [{'Address': '%s:%d' % self.agent.adv_rpc,
+                                                   'ID': self.server_id, 'Suffrage': 0}]},
+                    'ConfigurationIndex': 1, 'ID': '%d-%d-%d' % (self.term, index, int(time.time() * 1000)),
+                    'Index': index, 'Peers': '', 'Size': len(state), 'Term': self.term, 'Version': 1}
+        meta_bytes = json.dumps(meta).encode()
+        sums = ''.join('%s  %s\n' % (hashlib.sha256(data).hexdigest(), name)
+                       for name, data in (('meta.json', meta_bytes), ('state.bin', state))).encode()
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode='wb') as gz, tarfile.open(fileobj=gz, mode='w') as archive:
+            for name, data in (('meta.json', meta_bytes), ('state.bin', state), ('SHA256SUMS', sums)):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mode = 0o600
+                info.mtime = int(time.time())
+                archive.addfile(info, io.BytesIO(data))
+        return buf.getvalue(), index
+
+    def snapshot_restore(self, data):
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                raw = gz.read()
+        except (OSError, EOFError):
+            raise APIError(500, 'failed to restore from snapshot: failed to decompress snapshot: gzip: invalid header',
+                           rpc=True)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(raw), mode='r:') as archive:
+                files = dict((m.name, archive.extractfile(m).read()) for m in archive.getmembers() if m.isfile())
+            sums = dict(reversed(line.split('  ', 1)) for line in files['SHA256SUMS'].decode().splitlines() if line)
+            for name in ('meta.json', 'state.bin'):
+                if hashlib.sha256(files[name]).hexdigest() != sums.get(name):
+                    raise ValueError('sha256 hash mismatch for %s' % name)
+            state = json.loads(files['state.bin'].decode())
+        except (tarfile.TarError, KeyError, ValueError) as e:
+            raise APIError(500, 'failed to restore from snapshot: failed to read snapshot file: %s' % e, rpc=True)
+        with self.cond:
+            self.state = state
+            self.dirty = True
+            self.cond.notify_all()
 
     # ------------------------------------------------------------------ client updates
     def update_allocs(self, updates):
@@ -1734,6 +2009,8 @@ class Server(object):
                         a[key] = u[key]
                 if u.get('DeploymentStatus') is not None:
                     ds = dict(u['DeploymentStatus'])
+                    # The canary mark is the server's; the client reports health only.
+                    ds['Canary'] = bool((a.get('DeploymentStatus') or {}).get('Canary'))
                     ds['ModifyIndex'] = idx
                     a['DeploymentStatus'] = ds
                 a['ModifyIndex'] = idx
