@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, nomadops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ``nomadops.nomad.upgrade_problem``, ``cluster_upgrade_problems`` and
-``upgrade_notice`` filters; each is documented in its own .yml next to this file."""
+"""The ``nomadops.nomad.upgrade_problem``, ``cluster_upgrade_problems``,
+``upgrade_notice`` and ``upgrade_migrates_state`` filters; each is documented in its own .yml next to
+this file."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +17,7 @@ from ansible.module_utils.six import string_types
 from ansible_collections.nomadops.nomad.plugins.module_utils.versions import (
     cluster_upgrade_problems as _cluster_problems,
     parse_version,
+    migrates_state as _migrates,
     upgrade_notice as _notice,
     upgrade_problem as _problem,
 )
@@ -92,6 +94,16 @@ def upgrade_notice(installed, target):
         raise AnsibleFilterError('upgrade_notice: %s' % exc)
 
 
+def upgrade_migrates_state(installed, target):
+    """Whether moving the installed release (or any of several) to ``target``
+    rewrites the agents' state so that no older release can read it."""
+    releases = installed if is_sequence(installed) and not isinstance(installed, string_types) else [installed]
+    try:
+        return any(_migrates(release, target) for release in releases if release)
+    except ValueError as exc:
+        raise AnsibleFilterError('upgrade_migrates_state: %s' % exc)
+
+
 class FilterModule(object):
 
     def filters(self):
@@ -99,4 +111,5 @@ class FilterModule(object):
             'upgrade_problem': upgrade_problem,
             'cluster_upgrade_problems': cluster_upgrade_problems,
             'upgrade_notice': upgrade_notice,
+            'upgrade_migrates_state': upgrade_migrates_state,
         }

@@ -124,3 +124,13 @@ def test_notice_of_what_is_no_version_is_an_error():
         upgrade_notice(['1.2.16', 'latest'], '1.3.16')
     with pytest.raises(AnsibleFilterError, match='upgrade_notice: not a Nomad release version'):
         upgrade_notice('1.2.16', 'latest')
+
+
+def test_upgrade_migrates_state_across_1_3_only():
+    from ansible_collections.nomadops.nomad.plugins.filter.upgrade_problem import upgrade_migrates_state
+    assert upgrade_migrates_state('1.2.16', '1.3.16') is True
+    assert upgrade_migrates_state(['1.3.16', '1.2.16', None], '1.3.16') is True
+    assert upgrade_migrates_state(['1.3.16', '1.3.16'], '1.4.14') is False
+    assert upgrade_migrates_state('1.1.0', '1.2.16') is False
+    assert upgrade_migrates_state([None, None], '1.3.16') is False
+    assert upgrade_migrates_state(None, '1.6.5') is False
