@@ -431,26 +431,31 @@ def reverted_version(deployment):
     return int(found.group(1)) if found else None
 
 
-def find_deployment(client, job_id, version, evaluations):
-    """The deployment of ``version`` of the job: the one an evaluation names,
-    else the job's latest when it is of that version; None when there is none
-    (a job without an update block, or a change that needed none)."""
-    for evaluation in reversed(evaluations or []):
+def find_deployment(client, job_id, job_modify_index, evaluations):
+    """The deployment of the job version a register wrote, told by the
+    register's ``JobModifyIndex``: never a later one, such as the deployment
+    of the version auto-revert registers when this one fails fast. The
+    evaluations name it; else the job's deployments are searched. None when
+    there is none (a job without an update block, or a change that needed none).
+    """
+    def ours(deployment):
+        return bool(deployment) and deployment.get('JobModifyIndex') == job_modify_index
+
+    for evaluation in evaluations or []:
         did = evaluation.get('DeploymentID')
         if did:
             try:
                 deployment, dummy = client.get('/v1/deployment/{}', did)
             except NomadNotFound:
                 continue
-            if deployment and deployment.get('JobVersion') == version:
+            if ours(deployment):
                 return deployment
     try:
-        deployment, dummy = client.get('/v1/job/{}/deployment', job_id)
+        deployments, dummy = client.get('/v1/job/{}/deployments', job_id)
     except NomadNotFound:
         return None
-    if deployment and deployment.get('JobVersion') == version:
-        return deployment
-    return None
+    mine = [d for d in deployments or [] if ours(d)]
+    return max(mine, key=lambda d: d.get('CreateIndex') or 0) if mine else None
 
 
 def wait_for_deployment(client, deployment_id, timeout, promote=False, clock=time.monotonic, sleep=time.sleep):

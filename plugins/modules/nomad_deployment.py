@@ -23,8 +23,9 @@ description:
   - What Nomad refuses is refused in Nomad's words, before anything is sent and also in check mode when the
     deployment shows it (a deployment that has ended cannot be promoted, failed, paused or resumed, which Nomad words
     as C(can't promote terminal deployment)), and otherwise as Nomad answers (a canary that is not healthy yet).
-  - Promoting a deployment whose groups have no canaries is refused with Nomad 0.9's words (C(no canaries to
-    promote)); Nomad 1.x accepts such a request and changes nothing but a flag.
+  - Promoting a deployment whose groups have no canaries is refused (C(no canaries to promote)) before anything is
+    sent. Nomad itself (0.9.1, 1.1.0 and 1.6.5 were recorded) accepts such a request and only marks the groups
+    promoted, so a promotion step pointed at the wrong job or deployment would pass unnoticed.
 author:
   - nomadops maintainers (@nomadops)
 extends_documentation_fragment:

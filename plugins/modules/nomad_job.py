@@ -136,7 +136,8 @@ options:
         the task with Nomad's description; when auto-revert rolled the job back, the message names the version it
         brought back.
       - By default, the deployment is followed for service jobs with an C(update) block (the job's or a group's),
-        which are the jobs Nomad deploys. V(false) returns once the allocations are placed and running.
+        which are the jobs Nomad deploys. Nomad 1.x also deploys service jobs without one, with its default
+        update strategy; V(true) follows those too. V(false) returns once the allocations are placed and running.
       - Only with O(wait=true).
     type: bool
   deployment_timeout:
@@ -705,9 +706,8 @@ class NomadJob(object):
     def _follow_deployment(self, job_id, job_modify_index, waited, where):
         r = self.result
         try:
-            stored = self.current(job_id) or {}
             evaluations = [self.client.get('/v1/evaluation/{}', e)[0] for e in waited['evaluations']]
-            deployment = find_deployment(self.client, job_id, stored.get('Version'), evaluations)
+            deployment = find_deployment(self.client, job_id, job_modify_index, evaluations)
         except NomadError as e:
             raise StepError('find the deployment of', job_id, e, where, result=r)
         if deployment is None:

@@ -1727,7 +1727,8 @@ class Server(object):
         out = {'AutoRevert': bool(upd.get('AutoRevert')), 'DesiredCanaries': 0, 'DesiredTotal': tg['Count'],
                'HealthyAllocs': 0, 'PlacedAllocs': 0, 'PlacedCanaries': None,
                'ProgressDeadline': upd.get('ProgressDeadline') or 0, 'Promoted': False,
-               'RequireProgressBy': rfc3339(time.time() + (upd.get('ProgressDeadline') or 0) / 1e9),
+               'RequireProgressBy': rfc3339(time.time() + (upd.get('ProgressDeadline') or 0) / 1e9)
+               if upd.get('ProgressDeadline') else (None if IS_1X else ZERO_TIME),
                'UnhealthyAllocs': 0}
         if IS_1X:
             out['AutoPromote'] = bool(upd.get('AutoPromote'))
@@ -1836,7 +1837,8 @@ class Server(object):
             return 'Deployment is running'
         if all(t.get('AutoPromote') for t in waiting):
             return 'Deployment is running pending automatic promotion'
-        return 'Deployment is running but requires manual promotion'
+        # 0.9.1's words; 1.x added "manual" (tests/recordings/nomad-*/deployments.json).
+        return 'Deployment is running but requires %spromotion' % ('manual ' if IS_1X else '')
 
     def _deployment_eval(self, d):
         job = self.state['jobs'].get(owner_key(d))
@@ -1893,7 +1895,6 @@ class Server(object):
         with self.cond:
             d = self._deployment_or_error(did, 'promote')
             chosen = [n for n in d['TaskGroups'] if promote_all or n in (groups or [])]
-            have = False
             sick = []
             for name in sorted(chosen):
                 dtg = d['TaskGroups'][name]
@@ -1903,14 +1904,9 @@ class Server(object):
                         continue
                     if alloc_terminal(a) or not (a.get('DeploymentStatus') or {}).get('Healthy'):
                         sick.append('Canary allocation "%s" for group "%s" is not healthy' % (aid, name))
-                    else:
-                        have = True
             if sick:
                 raise APIError(500, '%d error%s occurred:\n\t* %s\n\n' % (
                     len(sick), '' if len(sick) == 1 else 's', '\n\t* '.join(sick)), rpc=True)
-            if not have and not IS_1X:
-                # 0.9's state store refused a promotion without canaries; 1.x accepts it (recorded).
-                raise APIError(500, 'no canaries to promote', rpc=True)
             aidx = self.bump('allocs')
             for name in chosen:
                 d['TaskGroups'][name]['Promoted'] = True

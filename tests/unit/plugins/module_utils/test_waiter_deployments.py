@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""waiter: following deployments, replayed from what real Nomad 1.1.0 and
+"""waiter: following deployments, replayed from what real Nomad 0.9.1, 1.1.0 and
 1.6.5 answered (tests/recordings/nomad-*/deployments.json, made by
 tests/real/record_deployments.py)."""
 
@@ -18,12 +18,13 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.waiter import (
     WaitTimeout,
     awaiting_promotion,
     deployment_groups,
+    find_deployment,
     reverted_version,
     wait_for_deployment,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-RELEASES = ('1.1.0', '1.6.5')
+RELEASES = ('0.9.1', '1.1.0', '1.6.5')
 
 
 def recorded(release, name):
@@ -69,7 +70,8 @@ def test_healthy_canaries_end_the_wait_without_promote(release):
     with ReplayServer(serve('/v1/deployment/%s' % did, waiting)) as srv:
         deployment, promoted = wait_for_deployment(NomadClient(srv.address), did, timeout=10, promote=False)
         assert srv.calls('PUT', '/v1/deployment/promote/%s' % did) == []
-    assert promoted == [] and deployment['StatusDescription'] == 'Deployment is running but requires manual promotion'
+    wording = 'requires promotion' if release == '0.9.1' else 'requires manual promotion'
+    assert promoted == [] and deployment['StatusDescription'] == 'Deployment is running but %s' % wording
     group = deployment_groups(deployment)['web']
     assert group['desired_canaries'] == 1 and group['healthy'] == 1 and group['promoted'] is False
 
@@ -98,3 +100,13 @@ def test_a_deployment_that_does_not_end_times_out_with_its_state():
             wait_for_deployment(NomadClient(srv.address), did, timeout=0.5)
     assert 'status "paused": Deployment is paused' in str(caught.value)
     assert caught.value.state['Status'] == 'paused'
+
+
+@pytest.mark.parametrize('release', RELEASES)
+def test_the_deployment_of_the_registered_version_not_the_revert_that_followed(release):
+    listed = recorded(release, 'deployments after auto-revert')
+    registered = recorded(release, 'register v1 (never healthy)')['JobModifyIndex']
+    with ReplayServer(serve('/v1/job/it-deploy/deployments', listed)) as srv:
+        found = find_deployment(NomadClient(srv.address), 'it-deploy', registered, [])
+    assert found['JobVersion'] == 1 and found['Status'] == 'failed'
+    assert max(listed, key=lambda d: d['CreateIndex'])['JobVersion'] == 2
