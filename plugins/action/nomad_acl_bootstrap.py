@@ -40,7 +40,9 @@ class ActionModule(ActionBase):
                 return result
         if not module_args.get('token') and stored:
             module_args['token'] = stored
-        sent_token = module_args.get('token')
+        # A supplied bootstrap secret is the token the module returns when no
+        # other was given.
+        sent_token = module_args.get('token') or module_args.get('bootstrap_secret')
 
         result.update(self._execute_module(module_name=self._task.action, module_args=module_args,
                                            task_vars=task_vars))

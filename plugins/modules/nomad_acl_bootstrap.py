@@ -31,6 +31,14 @@ options:
       - A management token believed to be current, for example from an earlier bootstrap.
         It is verified, never sent to the bootstrap endpoint.
       - When omitted, the content of O(token_file) is used if that file exists.
+  bootstrap_secret:
+    description:
+      - Nomad 1.4 and newer. The secret (a UUID) the bootstrap gives the management token, chosen by the operator,
+        for example one kept in a vault, so that the token is known before the first run.
+      - When no other token is known it is verified first, as O(token) is, so a cluster that has it is not
+        bootstrapped again.
+      - Older releases ignore it and make a secret of their own; the module then returns that one, and warns.
+    type: str
   token_file:
     description:
       - Path of a file B(on the controller) that keeps the management token.
@@ -122,6 +130,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.api import (
     REQUESTS_IMPORT_ERROR,
     NomadAPIError,
     NomadError,
+    NomadNotFound,
     NomadPermissionDenied,
 )
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
@@ -138,7 +147,9 @@ class ACLBootstrap(object):
     def __init__(self, module, client):
         self.module = module
         self.client = client
-        self.token = module.params['token']
+        self.secret = module.params['bootstrap_secret']
+        # A supplied bootstrap secret is the token once the bootstrap is done.
+        self.token = module.params['token'] or self.secret
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
@@ -154,8 +165,10 @@ class ACLBootstrap(object):
         """Return the token's description when it is a management token; None when Nomad does not know it."""
         try:
             body = self.client.get('/v1/acl/token/self')[0]
-        except NomadPermissionDenied:
-            return None  # "ACL token not found": a token from a cluster since rebuilt
+        except (NomadPermissionDenied, NomadNotFound):
+            # "ACL token not found": a token from a cluster since rebuilt, or
+            # one deleted (403 on 0.9.1, 404 on 1.x, as recorded).
+            return None
         except NomadAPIError as err:
             if NOT_A_UUID in err.message:
                 self.fail('Failed to verify the given ACL token on %s: it is not a Nomad token '
@@ -180,7 +193,8 @@ class ACLBootstrap(object):
                         msg='ACLs would be bootstrapped')
 
         try:
-            body = self.client.post('/v1/acl/bootstrap')[0]
+            body = self.client.post('/v1/acl/bootstrap',
+                                    json=dict(BootstrapSecret=self.secret) if self.secret else None)[0]
         except NomadAPIError as err:
             if ALREADY_DONE not in err.message:
                 self.fail(self._explain('bootstrap ACLs', err))
@@ -195,19 +209,25 @@ class ACLBootstrap(object):
 
         if not isinstance(body, dict) or not body.get('SecretID'):
             self.fail('Failed to bootstrap ACLs on %s: the answer carried no token' % self.client.address)
+        if self.secret and body['SecretID'] != self.secret:
+            # Before 1.4 Nomad ignores BootstrapSecret: the token it made is the one that works.
+            self.module.warn('The agent at %s ignored bootstrap_secret (Nomad 1.4 and newer take one) and made a '
+                             'management token of its own, which is returned (and kept in token_file)'
+                             % self.client.address)
         return dict(changed=True, token=body['SecretID'], accessor_id=body.get('AccessorID'),
                     bootstrapped=True, already_bootstrapped=False)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=nomad_argument_spec(token_file=dict(type='path')),
+        argument_spec=nomad_argument_spec(token_file=dict(type='path'),
+                                          bootstrap_secret=dict(type='str', no_log=True)),
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     try:
-        client = client_from_module(module)
+        client = client_from_module(module, token=module.params['token'] or module.params['bootstrap_secret'])
         result = ACLBootstrap(module, client).present()
     except NomadError as err:
         module.fail_json(msg='Failed to bootstrap ACLs: %s' % err)

@@ -380,7 +380,8 @@ def test_a_client_token_may_do_what_its_policy_says(agent):
         rc, res = run(agent, 'nomadops.nomad.nomad_acl_token', dict(name='deploy', policies=['web-submit']))
         assert rc == 0
         client = res['secret_id']
-        rc, res = run(agent, job, dict(job=JOB_API, namespace='web', wait=False), token=client)
+        # Waiting reads evaluations, allocations and deployments: read-job is enough.
+        rc, res = run(agent, job, dict(job=JOB_API, namespace='web', wait_timeout=60), token=client)
         assert rc == 0 and res['changed'] is True, res
         status, jobs = call(agent.address, 'GET', '/v1/jobs?namespace=web', agent.management)
         assert [j['ID'] for j in jobs] == ['it-sleeper']
@@ -396,7 +397,7 @@ def test_a_client_token_may_do_what_its_policy_says(agent):
         rc, res = run(agent, 'nomadops.nomad.nomad_acl_token', dict(name='reader', policies=['read-only']))
         assert rc == 0
         client = res['secret_id']
-        assert run(agent, job, dict(job=JOB_API, wait=False))[0] == 0
+        assert run(agent, job, dict(job=JOB_API, wait_timeout=60))[0] == 0
         rc, res = run(agent, 'nomadops.nomad.nomad_job_info', dict(name='it-sleeper'), token=client)
         assert rc == 0, res
         status, jobs = call(agent.address, 'GET', '/v1/jobs', client)

@@ -79,7 +79,14 @@ def parse_rules(rules):
     try:
         tree = hcl.parse(rules)
     except hcl.HCLError as e:
-        raise ValueError('Failed to parse ACL Policy: At %d:%d: %s' % (e.line or 0, e.column or 0, e.message))
+        message, line, column = e.message, e.line, e.column
+        if line is None and ' (the block opened at ' in message:
+            # The collection's parser names the opening brace; Go's hcl names
+            # where it met the end of the text (recorded: "At 3:2" for two
+            # lines and a final newline).
+            message = message.split(' (the block opened at ')[0]
+            line, column = rules.count('\n') + 1, len(rules.rsplit('\n', 1)[-1]) + 2
+        raise ValueError('Failed to parse ACL Policy: At %d:%d: %s' % (line or 0, column or 0, message))
     found = False
     for item in tree.items:
         kind = item.key_names[0].lower()

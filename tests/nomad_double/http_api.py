@@ -364,7 +364,7 @@ class API(object):
         if p == '/v1/namespaces' or p == '/v1/namespace' or p.startswith('/v1/namespace/'):
             return self.namespaces(req, read)
         if p in ('/v1/evaluations', '/v1/allocations', '/v1/deployments'):
-            self.acl(req)
+            self.acl(req, ns=ns, cap='read-job')
             if p == '/v1/evaluations':
                 return read(lambda: ([eval_public(e) for e in self._sorted(s.state['evals']) if in_ns(e)],
                                      s.table_index('evals')))
@@ -383,7 +383,7 @@ class API(object):
             return read(lambda: self._one(s.state['evals'].get(eid), 'evals', eval_public), 'eval not found')
         mm = re.match(r'^/v1/allocation/([^/]+)$', p)
         if mm:
-            self.acl(req)
+            self.acl(req, ns=ns, cap='read-job')
             aid = mm.group(1)
             return read(lambda: self._one(s.state['allocs'].get(aid), 'allocs', alloc_public), 'alloc not found')
         mm = re.match(r'^/v1/deployment/(promote|fail|pause|allocations)/([^/]+)$', p)
@@ -393,7 +393,7 @@ class API(object):
             return self.snapshot(req)
         mm = re.match(r'^/v1/deployment/([^/]+)$', p)
         if mm:
-            self.acl(req)
+            self.acl(req, ns=ns, cap='read-job')
             did = mm.group(1)
             return read(lambda: self._one(s.state['deployments'].get(did), 'deployment'), 'deployment not found')
         if IS_16 and (p == '/v1/node/pools' or p.startswith('/v1/node/pool/')):
@@ -451,13 +451,22 @@ class API(object):
                 raise APIError(500, 'acl token lookup failed: %s' % (
                     'missing secret id' if IS_1X else 'index error: UUID must be 36 characters'), rpc=True)
             with s.lock:
-                tok = copy.deepcopy(s.resolve_token(req.token))
+                try:
+                    tok = copy.deepcopy(s.resolve_token(req.token))
+                except APIError as e:
+                    if not (IS_1X and e.status == 403):
+                        raise
+                    # 1.x looks the secret up itself here: an unknown one is
+                    # 404 (recorded: token-self-deleted), not the 403 of
+                    # every other endpoint.
+                    raise APIError(404, e.message)
             if tok is None:
                 raise APIError(403, 'Permission denied')
             return Response(200, tok, index=s.table_index('acl_token'), kind='read')
         if p == '/v1/acl/tokens':
             self.acl(req)
-            return read(lambda: ([aclmod.token_stub(t) for t in self._sorted(s.state['acl']['tokens'])],
+            # Nomad lists them in its index's order: by accessor ID.
+            return read(lambda: ([aclmod.token_stub(t) for _k, t in sorted(s.state['acl']['tokens'].items())],
                                  s.table_index('acl_token')))
         if p.startswith('/v1/acl/'):
             try:
@@ -759,7 +768,7 @@ class API(object):
             raise APIError(404, 'Invalid URL path')
         if p == '/v1/acl/roles':
             self.acl(req)
-            return read(lambda: (s._sorted(acl['roles']), s.table_index('acl_role') or 1))
+            return read(lambda: (self._sorted(acl['roles']), s.table_index('acl_role') or 1))
         if p == '/v1/acl/role' and m in ('PUT', 'POST'):
             self.acl(req)
             role, index = s.acl_role_upsert(req.json() or {})

@@ -576,6 +576,7 @@ class Server(object):
         tok.update({'AccessorID': new_id(), 'SecretID': secret, 'CreateIndex': idx, 'ModifyIndex': idx,
                     'CreateTime': rfc3339(), 'Name': 'Bootstrap Token', 'Type': 'management',
                     'Global': True, 'Policies': None,
+                    **({'ExpirationTTL': '', 'ExpirationTime': None, 'Roles': None} if IS_16 else {}),
                     'Hash': base64.b64encode(hashlib.sha256(secret.encode()).digest()).decode()})
         acl['tokens'][tok['AccessorID']] = tok
         acl['bootstrap_index'] = idx

@@ -148,10 +148,11 @@ class Recorder(object):
         shown = payload
         if trim is not None and status < 300:
             shown, note = trim(payload)
-        entry = {'title': '%s %s' % (method, self.scrub(path)),
-                 'request': {'method': method, 'path': self.scrub(path.split('?', 1)[0]),
+        # Names are put in at flush, once the caller has named what this step made.
+        entry = {'title': '%s %s' % (method, path),
+                 'request': {'method': method, 'path': path.split('?', 1)[0],
                              'query': dict(urllib.parse.parse_qsl(path.split('?', 1)[1])) if '?' in path else {},
-                             'body': self.scrub(body), 'token': token},
+                             'body': body, 'token': token},
                  'response': {'status': status, 'headers': headers, 'body': shown}}
         if trim is not None and status < 300:
             entry['trimmed'] = note

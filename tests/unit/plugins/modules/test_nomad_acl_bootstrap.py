@@ -138,3 +138,64 @@ def test_unreachable_agent_fails_naming_the_address(capsys):
     failed, result = run_module(nomad_acl_bootstrap.main, {'address': 'http://127.0.0.1:9', 'timeout': 2}, capsys)
     assert failed
     assert 'Failed to bootstrap ACLs' in result['msg'] and '127.0.0.1:9' in result['msg']
+
+
+def recorded_16(name):
+    import glob
+    import json
+    import os
+    from nomad_replay import ROOT
+    found = glob.glob(os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.6.5', 'acl', '[0-9]*-%s.json' % name))
+    assert len(found) == 1, name
+    with open(found[0]) as f:
+        return json.load(f)
+
+
+SUPPLIED = '2b778dd9-f5f1-6f29-b4b4-9a5fa948757a'
+
+
+def test_a_supplied_bootstrap_secret_is_sent_and_becomes_the_token(capsys):
+    boot = copy.deepcopy(recorded_16('bootstrap-with-secret'))
+    boot['response']['body']['SecretID'] = SUPPLIED
+    unknown = exchange('GET', '/v1/acl/token/self', status=403, body='ACL token not found')
+    with ReplayServer([unknown, boot]) as srv:
+        failed, result = run_module(nomad_acl_bootstrap.main, dict(address=srv.address, bootstrap_secret=SUPPLIED),
+                                    capsys)
+        posts = srv.calls('POST', '/v1/acl/bootstrap')
+        checked = srv.calls('GET', '/v1/acl/token/self')
+    assert not failed, result
+    assert [p['body'] for p in posts] == [{'BootstrapSecret': SUPPLIED}]
+    # Verified first, as a known token is: a cluster that has it is not bootstrapped again.
+    assert checked[0]['headers']['X-Nomad-Token'] == SUPPLIED
+    assert result['changed'] is True and result['bootstrapped'] is True
+
+
+def test_a_cluster_that_has_the_supplied_secret_is_not_bootstrapped_again(capsys):
+    me = copy.deepcopy(recorded_16('token-self-client'))
+    me['response']['body'].update(SecretID=SUPPLIED, Type='management', Policies=None, Name='Bootstrap Token')
+    with ReplayServer([me]) as srv:
+        failed, result = run_module(nomad_acl_bootstrap.main, dict(address=srv.address, bootstrap_secret=SUPPLIED),
+                                    capsys)
+        posts = srv.calls('POST', '/v1/acl/bootstrap')
+    assert not failed and result['changed'] is False and result['already_bootstrapped'] is True
+    assert posts == []
+
+
+def test_a_malformed_secret_gets_nomads_words(capsys):
+    unknown = exchange('GET', '/v1/acl/token/self', status=403, body='ACL token not found')
+    with ReplayServer([unknown, recorded_16('bootstrap-bad-secret')]) as srv:
+        failed, result = run_module(nomad_acl_bootstrap.main, dict(address=srv.address, bootstrap_secret='x' * 36),
+                                    capsys)
+    assert failed and result['msg'].endswith('invalid acl token'), result
+
+
+def test_an_old_release_that_ignores_the_secret_is_named_and_its_token_kept(capsys):
+    boot = recorded_16('bootstrap-with-secret')
+    boot = copy.deepcopy(boot)
+    boot['response']['body']['SecretID'] = '7167b221-d0de-c5a9-bf10-7584ccd26401'
+    unknown = exchange('GET', '/v1/acl/token/self', status=403, body='ACL token not found')
+    with ReplayServer([unknown, boot]) as srv:
+        failed, result = run_module(nomad_acl_bootstrap.main, dict(address=srv.address, bootstrap_secret=SUPPLIED),
+                                    capsys)
+    assert not failed and result['token'] == '7167b221-d0de-c5a9-bf10-7584ccd26401'
+    assert 'ignored bootstrap_secret' in result['warnings'][0]
