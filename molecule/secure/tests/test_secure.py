@@ -90,7 +90,8 @@ def test_host_certificate_names_what_nomad_checks(host):
 
 # ---- files on the controller -----------------------------------------------------
 
-@pytest.mark.parametrize("name", ["gossip.key", "acl-token", "tls/ca-key.pem", "tls/nomad1-key.pem"])
+@pytest.mark.parametrize("name", ["gossip.key", "acl-token", "acl-token-httpecho-deployer", "tls/ca-key.pem",
+                                  "tls/nomad1-key.pem"])
 def test_controller_secrets_are_0600(name):
     path = os.path.join(_secrets_dir(), name)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
@@ -133,6 +134,39 @@ def test_job_was_submitted_with_the_token(host):
     assert (code, status) == (0, "200"), body
     jobs = {j["ID"]: j for j in json.loads(body)}
     assert "secure-sleeper" in jobs and jobs["secure-sleeper"]["Status"] == "running"
+
+
+def test_the_post_job_runs_submitted_with_the_client_token(host):
+    token = _secret("acl-token-httpecho-deployer")
+    code, status, body = _curl(host, "https://127.0.0.1:4646/v1/acl/token/self",
+                               CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+    assert (code, status) == (0, "200"), body
+    info = json.loads(body)
+    assert (info["Type"], info["Name"], info["Policies"]) == ("client", "httpecho-deployer", ["httpecho-deploy"])
+    code, status, body = _curl(host, "https://127.0.0.1:4646/v1/job/httpecho",
+                               CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+    assert (code, status) == (0, "200"), body
+    assert json.loads(body)["Status"] == "running"
+
+
+def test_the_client_token_may_do_nothing_else(host):
+    token = _secret("acl-token-httpecho-deployer")
+    for path in ("/v1/agent/self", "/v1/nodes", "/v1/acl/tokens"):
+        code, status, body = _curl(host, "https://127.0.0.1:4646" + path,
+                                   CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+        assert (code, status, body.strip()) == (0, "403", "Permission denied"), path
+
+
+def test_the_policy_is_stored_as_the_role_variable_says(host):
+    token = _secret("acl-token")
+    code, status, body = _curl(host, "https://127.0.0.1:4646/v1/acl/policy/httpecho-deploy",
+                               CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+    assert (code, status) == (0, "200"), body
+    assert '"submit-job", "read-job", "list-jobs"' in json.loads(body)["Rules"]
+    # No anonymous policy: requests without a token get nothing, as Nomad's default is.
+    code, status, body = _curl(host, "https://127.0.0.1:4646/v1/acl/policy/anonymous",
+                               CURL_TLS + " -H 'X-Nomad-Token: %s'" % token)
+    assert (code, status) == (0, "404"), body
 
 
 def test_token_file_holds_the_bootstrap_management_token(host):
@@ -191,6 +225,7 @@ def test_verbose_check_converge_changes_nothing_and_shows_no_secret(verbose_conv
 
     secrets = {
         "management token": [_secret("acl-token")],
+        "client token": [_secret("acl-token-httpecho-deployer")],
         "gossip key": [_secret("gossip.key")],
         "CA private key": _private_key_chunks(os.path.join(_secrets_dir(), "tls", "ca-key.pem")),
         "agent private key": _private_key_chunks(os.path.join(_secrets_dir(), "tls", "nomad1-key.pem")),
