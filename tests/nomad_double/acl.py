@@ -1,9 +1,8 @@
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ACL policies, tokens, roles and what they allow, as recorded from real
-Nomad 1.1.0 and 1.6.5 (tests/recordings/nomad-*/acl/, made by
-tests/real/record_acl.py). 0.9.1 answers as 1.1.0 does here: no 0.9.1
-recording of these endpoints exists yet.
+Nomad 0.9.1, 1.1.0 and 1.6.5 (tests/recordings/nomad-*/acl/, made by
+tests/real/record_acl.py).
 
 Roles, token expiry, a supplied bootstrap secret and variables are 1.6's only.
 """
@@ -37,8 +36,12 @@ _EXPANDED = {'deny': ('deny',), 'read': _READ,
              'scale': ('list-scaling-policies', 'read-scaling-policy', 'read-job-scaling', 'scale-job')}
 # Variables a namespace policy grants on every path (1.4+).
 _VARIABLES = {'read': ('read', 'list'), 'write': ('read', 'list', 'write', 'destroy')}
-# Policy errors: 1.1.0 answers them with 404 (its recordings say so), 1.6.5 with 400.
-POLICY_ERROR_STATUS = 400 if IS_16 else 404
+# The status of a refused write, by release (recorded): a policy 0.9.1 500,
+# 1.1.0 404, 1.6.5 400; a token 0.9.1 500, 1.x 400; an update of a token that
+# does not exist 0.9.1 500, 1.1.0 404, 1.6.5 400.
+POLICY_ERROR_STATUS = 400 if IS_16 else 404 if IS_1X else 500
+TOKEN_ERROR_STATUS = 400 if IS_1X else 500
+MISSING_TOKEN_STATUS = 400 if IS_16 else 404 if IS_1X else 500
 
 
 class ACLError(Exception):
@@ -86,6 +89,9 @@ def parse_rules(rules):
             # lines and a final newline).
             message = message.split(' (the block opened at ')[0]
             line, column = rules.count('\n') + 1, len(rules.rsplit('\n', 1)[-1]) + 2
+            if not IS_1X:
+                # 0.9.1's hcl names no position here (recorded).
+                raise ValueError('Failed to parse ACL Policy: %s' % message)
         raise ValueError('Failed to parse ACL Policy: At %d:%d: %s' % (line or 0, column or 0, message))
     found = False
     for item in tree.items:
@@ -202,7 +208,7 @@ def token_errors(body, roles_by_name, roles_by_id, current=None):
         errs.append('token type must be client or management')
     if current is not None and bool(current.get('Global')) != bool(body.get('Global')):
         if not IS_16:
-            raise ACLError(400, 'cannot toggle global mode of %s' % current['AccessorID'])
+            raise ACLError(TOKEN_ERROR_STATUS, 'cannot toggle global mode of %s' % current['AccessorID'])
         errs.append('cannot toggle global mode')
     ttl = None
     if IS_16 and body.get('ExpirationTTL'):
@@ -212,7 +218,7 @@ def token_errors(body, roles_by_name, roles_by_id, current=None):
         elif current is None and ttl < 60:
             errs.append('expiration time cannot be less than 1m0s in the future (was %s)' % body['ExpirationTTL'])
     if errs:
-        raise ACLError(400, 'token 0 invalid: %s' % jobsmod.multierror(errs))
+        raise ACLError(TOKEN_ERROR_STATUS, 'token 0 invalid: %s' % jobsmod.multierror(errs))
     resolved = []
     for role in roles:
         found = roles_by_id.get(role.get('ID')) if role.get('ID') else roles_by_name.get(role.get('Name'))

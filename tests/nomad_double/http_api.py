@@ -454,11 +454,11 @@ class API(object):
                 try:
                     tok = copy.deepcopy(s.resolve_token(req.token))
                 except APIError as e:
-                    if not (IS_1X and e.status == 403):
+                    if e.status != 403:
                         raise
-                    # 1.x looks the secret up itself here: an unknown one is
-                    # 404 (recorded: token-self-deleted), not the 403 of
-                    # every other endpoint.
+                    # Nomad looks the secret up itself here: an unknown one
+                    # is 404 (recorded: token-self-deleted, 0.9.1 to 1.6.5),
+                    # not the 403 of every other endpoint.
                     raise APIError(404, e.message)
             if tok is None:
                 raise APIError(403, 'Permission denied')

@@ -617,7 +617,7 @@ class Server(object):
             if accessor is not None:
                 current = tokens.get(accessor)
                 if current is None:
-                    raise aclmod.ACLError(400 if IS_16 else 404, 'cannot find token %s' % accessor)
+                    raise aclmod.ACLError(aclmod.MISSING_TOKEN_STATUS, 'cannot find token %s' % accessor)
             by_name, by_id = self._roles_by()
             roles, ttl = aclmod.token_errors(body, by_name, by_id, current)
             idx = self.bump('acl_token')
@@ -630,7 +630,7 @@ class Server(object):
         with self.cond:
             tokens = self._acl()['tokens']
             if accessor not in tokens:
-                raise aclmod.ACLError(400, 'Cannot delete nonexistent tokens: %s' % accessor)
+                raise aclmod.ACLError(aclmod.TOKEN_ERROR_STATUS, 'Cannot delete nonexistent tokens: %s' % accessor)
             idx = self.bump('acl_token')
             tokens.pop(accessor)
             self.wait_commit(idx)

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nomad_acl_policy's rule check and nomad_variable's check-and-set, against
-what real Nomad 1.1.0 and 1.6.5 answered (tests/recordings/nomad-*/acl/,
+what real Nomad 0.9.1, 1.1.0 and 1.6.5 answered (tests/recordings/nomad-*/acl/,
 made by tests/real/record_acl.py)."""
 
 import copy
@@ -17,7 +17,7 @@ from nomad_replay import ROOT, ReplayServer, exchange, run_module
 from ansible_collections.nomadops.nomad.plugins.module_utils.acl import rules_problems
 from ansible_collections.nomadops.nomad.plugins.modules import nomad_variable
 
-RELEASES = ('1.1.0', '1.6.5')
+RELEASES = ('0.9.1', '1.1.0', '1.6.5')
 
 
 def recorded(release, name):
