@@ -27,8 +27,10 @@ def _committed(name):
 @pytest.mark.parametrize('version, extract', [('0.9.1', extract_parses.parses_091),
                                               ('1.1.0', extract_parses.parses_110)])
 def test_the_tables_are_what_the_recordings_say(version, extract):
-    # Stale tables would answer with what no recording says: run extract_parses.py.
-    assert _committed('parses-%s.json' % version) == extract()
+    # Stale tables would answer with what no recording says.
+    assert _committed('parses-%s.json' % version) == extract(), \
+        'tests/nomad_double/parses-%s.json is not what tests/recordings say: run tests/nomad_double/extract_parses.py' \
+        % version
 
 
 def test_the_double_imports_no_job_parser_of_the_collection():
