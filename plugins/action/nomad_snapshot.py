@@ -23,6 +23,7 @@ import re
 import tempfile
 import time
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
@@ -126,7 +127,7 @@ class ActionModule(ActionBase):
                                     'managed host saved (index %s, SHA-256 %s)' % (
                                         found['index'], digest, result.get('index'), result.get('sha256')))
             os.replace(partial, path)
-        except (OSError, SnapshotError, Exception) as e:  # fetch_file raises AnsibleError and friends
+        except (OSError, SnapshotError, AnsibleError) as e:
             if os.path.exists(partial):
                 os.unlink(partial)
             return self._fail(result, 'Failed to store the snapshot as %s: %s' % (path, to_text(e)))
