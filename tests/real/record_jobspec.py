@@ -15,10 +15,13 @@ README.md):
   ``NAME.error.txt`` a four-line header then the exact stderr; the files of
   HCL1 below are run again with ``-hcl1`` (``NAME.hcl1.json`` /
   ``NAME.hcl1.error.txt``).
-- 0.9.x: Nomad's own parser test files (its source, not in this repository:
-  ``jobspec/test-fixtures/`` of a checkout of Nomad at the binary's tag, named
-  by NOMAD_SOURCE_0_9_1) and the seed's ``httpecho.nomad``; ``NAME.json`` as
-  the CLI prints it, ``NAME.error.txt`` its stderr.
+- 0.9.x: this repository's own HCL1 job files (OWN_091, into
+  ``own-jobspec-reference/``); with NOMAD_SOURCE_0_9_1 naming a checkout of
+  Nomad at the binary's tag, also Nomad's own parser test files (its source,
+  not in this repository: ``jobspec/test-fixtures/``, into
+  ``jobspec-reference/``) and the seed's ``httpecho.nomad``. ``NAME.json`` as
+  the CLI prints it (keys sorted, 2-space indent), ``NAME.error.txt`` its
+  stderr.
 
 Every command runs from a scratch copy laid out as the recordings directory
 (``jobspec/NAME.hcl``, so messages name the same path), with a clean
@@ -27,6 +30,7 @@ recording differs from what the binary says now.
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -39,6 +43,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RECORDINGS = os.path.join(ROOT, 'tests', 'recordings')
 # HCL1 runs of the 1.x corpus: what HCL2 rejects and HCL1 accepts, and the reverse.
 HCL1_AGAIN = ('httpecho-0.9', 'httpecho-1x', 'bad-attribute-redefined', 'variables-typed', 'lenient-ports')
+# This repository's HCL1 job files (names must stay unique by base name).
+OWN_091 = ('tests/unit/plugins/module_utils/fixtures/jobspec/*.hcl', 'examples/httpecho-raw_exec.nomad',
+           'tests/integration/files/sleeper.nomad', 'tests/integration/files/deploy.nomad')
 
 
 def version_of(binary):
@@ -94,18 +101,27 @@ def record_1x(binary, scratch):
 
 
 def record_09(binary, scratch):
+    out = {}
+    own = os.path.join(scratch, 'own')
+    os.makedirs(own)
+    inputs = []
+    for pattern in OWN_091:
+        for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
+            shutil.copy(path, own)
+            inputs.append(('own/' + os.path.basename(path), 'own-jobspec-reference/'))
     source = os.environ.get('NOMAD_SOURCE_0_9_1')
     fixtures = os.path.join(source or '', 'jobspec', 'test-fixtures')
-    if not source or not os.path.isdir(fixtures):
-        sys.exit('NOMAD_SOURCE_0_9_1 must name a checkout of Nomad at v0.9.1 (its jobspec/test-fixtures/)')
-    shutil.copytree(fixtures, os.path.join(scratch, 'jobspec'))
-    shutil.copy(os.path.join(RECORDINGS, 'nomad-0.9.1', 'httpecho.nomad'), scratch)
-    out = {}
-    inputs = ['jobspec/' + fn for fn in sorted(os.listdir(fixtures)) if fn.endswith('.hcl')] + ['httpecho.nomad']
-    for path in inputs:
+    if source and os.path.isdir(fixtures):
+        shutil.copytree(fixtures, os.path.join(scratch, 'jobspec'))
+        shutil.copy(os.path.join(RECORDINGS, 'nomad-0.9.1', 'httpecho.nomad'), scratch)
+        inputs += [('jobspec/' + fn, 'jobspec-reference/') for fn in sorted(os.listdir(fixtures)) if fn.endswith('.hcl')]
+        inputs.append(('httpecho.nomad', ''))
+    else:
+        print('NOMAD_SOURCE_0_9_1 names no checkout of Nomad at v0.9.1: its own test files are left out')
+    for path, prefix in inputs:
         name = os.path.splitext(os.path.basename(path))[0]
         rc, stdout, stderr = run(binary, ['job', 'run', '-output', path], scratch)
-        key = ('' if path == 'httpecho.nomad' else 'jobspec-reference/') + name
+        key = prefix + name
         if rc == 0:
             out[key + '.json'] = json.dumps(json.loads(stdout), sort_keys=True, indent=2)
         else:

@@ -185,9 +185,31 @@ def test_parse_duration_rejects_like_go(text, message):
 # ---------------------------------------------------------------- our own fixtures
 # Job files for what the shared corpus lacks. Each .hcl says in its header
 # which part of Nomad 0.9.1's parser its expected .json was derived from.
-# The .json holds the job after strip_empty (the comparison rule above).
+# The .json holds the job after strip_empty (the comparison rule above); a
+# real 0.9.1 has since given the same (own-jobspec-reference/, below).
 
 OWN = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(FIXTURES, '*.hcl')))
+
+
+# What a real Nomad 0.9.1 made of this repository's own HCL1 job files
+# (tests/real/record_jobspec.py): compared exactly, on every checkout.
+OWN_REFERENCES = os.path.join(SHARED, 'own-jobspec-reference')
+OWN_INPUTS = dict((os.path.splitext(os.path.basename(p))[0], p) for p in
+                  glob.glob(os.path.join(FIXTURES, '*.hcl'))
+                  + [os.path.join(ROOT, 'examples', 'httpecho-raw_exec.nomad'),
+                     os.path.join(ROOT, 'tests', 'integration', 'files', 'sleeper.nomad'),
+                     os.path.join(ROOT, 'tests', 'integration', 'files', 'deploy.nomad')])
+
+
+def test_every_own_job_file_has_its_nomad_091_reference():
+    recorded = sorted(p[:-len('.json')] for p in os.listdir(OWN_REFERENCES))
+    assert recorded == sorted(OWN_INPUTS)
+
+
+@pytest.mark.parametrize('name', sorted(OWN_INPUTS))
+def test_own_job_files_match_nomad_091_exactly(name):
+    job = parse_jobspec(_read(OWN_INPUTS[name]), os.path.basename(OWN_INPUTS[name]))
+    assert job == _reference(os.path.join(OWN_REFERENCES, name + '.json'))
 
 
 def test_own_fixtures_cover_the_blocks_the_corpus_misses():
