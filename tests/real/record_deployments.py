@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -191,6 +192,7 @@ def record(binary):
     finally:
         cluster.purge_all()
         cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, 'deployments.json'), 'w', encoding='utf-8') as handle:
         json.dump(dict(version=version.strip().splitlines()[0], exchanges=rec.exchanges), handle, indent=1,
