@@ -106,7 +106,12 @@ keys_removed:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadConflict, NomadError, NomadNotFound
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import (
+    NomadConflict,
+    NomadError,
+    NomadNotFound,
+    NomadPermissionDenied,
+)
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import (
     agent_version,
     client_from_module,
@@ -163,8 +168,13 @@ def main():
 
     try:
         client = client_from_module(module, namespace=namespace)
-        version = agent_version(client)
-        if not has_variables(version):
+        try:
+            version = agent_version(client)
+        except NomadPermissionDenied:
+            # A token with rights on variables only may not read the agent;
+            # an older release then answers the variable API with a 404 of its own.
+            version = None
+        if version is not None and not has_variables(version):
             module.fail_json(msg='Nomad Variables need Nomad 1.4 or newer; the agent at %s runs Nomad %s'
                              % (client.address, version))
         current = read(client, path)

@@ -127,3 +127,14 @@ def test_an_old_agent_is_refused_before_anything_else(capsys):
     assert failed and result['msg'] == ('Nomad Variables need Nomad 1.4 or newer; the agent at %s runs Nomad 1.3.16'
                                         % srv.address)
     assert [c['path'] for c in srv.requests] == ['/v1/agent/self']
+
+
+def test_a_token_that_may_not_read_the_agent_still_writes_its_variable(capsys):
+    denied = exchange('GET', '/v1/agent/self', status=403, body='Permission denied')
+    created = recorded('1.6.5', 'var-create')
+    missing = recorded('1.6.5', 'var-get-missing')
+    with ReplayServer([denied, missing, created]) as srv:
+        failed, result = run_module(nomad_variable.main, dict(path='nomad/jobs/httpecho', address=srv.address,
+                                                              items={'greeting': 'hello', 'port': '8080'}), capsys)
+    assert not failed and result['changed'] is True, result
+    assert len(srv.calls('PUT')) == 1
