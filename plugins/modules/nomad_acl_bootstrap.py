@@ -167,7 +167,8 @@ class ACLBootstrap(object):
             body = self.client.get('/v1/acl/token/self')[0]
         except (NomadPermissionDenied, NomadNotFound):
             # "ACL token not found": a token from a cluster since rebuilt, or
-            # one deleted (403 on 0.9.1, 404 on 1.x, as recorded).
+            # one deleted, which token/self answers with 404 (recorded on
+            # 0.9.1, 1.1.0 and 1.6.5).
             return None
         except NomadAPIError as err:
             if NOT_A_UUID in err.message:
