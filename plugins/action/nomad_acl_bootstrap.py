@@ -12,6 +12,9 @@ the token off the managed hosts' disks and out of every temp file.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.nomadops.nomad.plugins.plugin_utils import secret_files
@@ -23,6 +26,28 @@ _MASK = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
+
+    @staticmethod
+    def _rescue(result, token, error):
+        """The cluster has bootstrapped and will never hand this token out again: when its file cannot
+        be written, keep it in a private file of the controller's temp directory and fail saying where.
+        The result then carries the path and not the token, so it is shown, not censored."""
+        for key in ('token', '_ansible_no_log'):
+            result.pop(key, None)
+        try:
+            fd, kept = tempfile.mkstemp(prefix='nomad-acl-token-', suffix='.txt')
+            with os.fdopen(fd, 'w') as handle:
+                handle.write(token + '\n')
+        except (IOError, OSError) as exc:
+            result.update(failed=True, _ansible_no_log=True, token=token,
+                          msg='Failed to store ACL token file (%s), and to keep the token anywhere else (%s); '
+                              'it is only in this task\'s registered result, under no_log.' % (error, exc))
+            return result
+        result.update(failed=True, token_kept_in=kept,
+                      msg='Failed to store ACL token file: %s. ACLs are bootstrapped and Nomad will not do it '
+                          'again: the management token was kept in %s (mode 0600). Move it to the token file, '
+                          'or set nomad_acl_token, before the next run.' % (error, kept))
+        return result
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -62,8 +87,7 @@ class ActionModule(ActionBase):
                 try:
                     secret_files.write_private(token_path, token + '\n', 0o600)
                 except secret_files.SecretFileError as exc:
-                    result.update(failed=True, msg='Failed to store ACL token file: %s' % exc)
-                    return result
+                    return self._rescue(result, token, exc)
         elif token and secret_files.file_mode(token_path) != 0o600:
             changed_file = True
             if not self._task.check_mode:

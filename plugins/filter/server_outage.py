@@ -72,7 +72,10 @@ def server_restart_reasons(reads, servers, wanted):
             found['repair'].append(host)
         if host not in servers:
             continue
-        security = read.get('security') or {}
+        # What the agent runs, which a run cut off before its restart leaves unlike its files.
+        security = read.get('running') or read.get('security') or {}
+        if read.get('changed_since_start'):
+            found['config'].append(host)
         if read.get('nomad_version') and wanted.get('version') and read['nomad_version'] != wanted['version']:
             found['upgrade'].append(host)
         if (bool(security.get('tls_rpc')) != bool(wanted.get('tls_rpc'))
@@ -130,13 +133,52 @@ def _down(reads, servers, play_hosts, addresses):
             name = name.rsplit('.', 1)[0] if member.get('name') and '.' in name else name
             seen.setdefault(name, set()).add(member.get('status'))
     others = []
+    failed = []
     for name in sorted(seen):
         if 'failed' in seen[name]:
-            down[name] = 'failed in the cluster\'s gossip, and not in nomad_servers'
+            failed.append(name)
         elif seen[name] <= set(['left']):
             continue
         others.append(name)
+    if _replaced(reads, servers, play_hosts, failed, down):
+        # Gone for good: the inventory replaced them by servers this run
+        # starts, and the rest still hold a quorum. The walk removes them
+        # from raft once the new ones have joined (nomad_raft_peer).
+        return down, list(servers)
+    for name in failed:
+        down[name] = 'failed in the cluster\'s gossip, and not in nomad_servers'
     return down, list(servers) + others
+
+
+def _replaced(reads, servers, play_hosts, failed, down):
+    """Whether the failed members the inventory does not name are replaced: as many servers of the play
+    not running yet, and no other server down, and the running ones a majority of those and the failed."""
+    if not failed or down:
+        return False
+    fresh = [h for h in servers if h in play_hosts and isinstance(reads.get(h), Mapping) and not _running(reads[h])]
+    running = [h for h in servers if _running(reads.get(h))]
+    return len(fresh) >= len(failed) and len(running) > (len(running) + len(failed)) // 2
+
+
+def lost_servers(reads, servers, play_hosts, addresses=None):
+    """The servers gone for good that this run replaces: gossip members that failed, that nomad_servers no
+    longer names, and for which it names servers this run starts (see ``_replaced``)."""
+    reads = _mapping('reads', reads, 'lost_servers')
+    addresses = _mapping('addresses', addresses or {}, 'lost_servers')
+    servers, play_hosts = list(servers or []), list(play_hosts or [])
+    down, everyone = _down(reads, servers, play_hosts, addresses)
+    known = {}
+    for host in servers:
+        interfaces = ((reads.get(host) or {}).get('interfaces') or {}).values()
+        known[host] = set(a for a in list(interfaces) + [addresses.get(host)] if a)
+    failed = set()
+    for read in reads.values():
+        for member in (read.get('members') if isinstance(read, Mapping) else None) or []:
+            if isinstance(member, Mapping) and member.get('status') == 'failed' \
+                    and not _member_host(member, servers, known):
+                name = member.get('name') or member.get('address') or '?'
+                failed.add(name.rsplit('.', 1)[0] if member.get('name') and '.' in name else name)
+    return sorted(name for name in failed if name not in down and name not in everyone)
 
 
 def _quorum(total, down):
@@ -195,8 +237,8 @@ def server_outage(reads, servers, play_hosts, reasons, addresses=None, changed=N
                    % (_names(changed), 'their' if len(changed) > 1 else 'its'))
     else:
         nothing = 'Nothing was changed.'
-    return ('%s, and this run would %s. %s %s Bring %s back, then run again; a server that is gone for good must '
-            'first leave the cluster (nomad server force-leave) and nomad_servers.'
+    return ('%s, and this run would %s. %s %s Bring %s back, then run again; for a server that is gone for good, '
+            'name a new server in its place in nomad_servers, and the run replaces it (docs/roles.md).'
             % (head, '; '.join(would), _quorum(len(everyone), len(names)), nothing,
                _names(names) if len(names) > 1 else names[0]))
 
@@ -215,4 +257,5 @@ class FilterModule(object):
             'servers_down': servers_down,
             'server_restart_reasons': server_restart_reasons,
             'server_outage': server_outage,
+            'lost_servers': lost_servers,
         }

@@ -25,6 +25,9 @@ description:
   - One module call instead of fact gathering, a service listing and two file reads, because each call is
     a round trip to the host.
   - "Security: whether the agent's configuration turns on TLS, ACLs and gossip encryption, as the roles write it."
+  - "What the running agent runs: the files changed since it started (RV(changed_since_start)), and its TLS
+    and ACL switches (RV(running)). A run cut off between writing files and restarting leaves agents that run
+    something else than their files say; the roles decide the next step from this."
   - "Servers (O(members)): the server members that the running agent on the host sees in its gossip, so that a
     server the inventory does not name, or one that is down, is known before anything changes."
   - Runs on the managed host with the Python standard library only; O(members) needs C(requests) there too.
@@ -65,11 +68,11 @@ options:
     type: bool
     default: false
   http_port:
-    description: The agent's HTTP port, for O(members).
+    description: The agent's HTTP port, for O(members) and RV(running).
     type: int
     default: 4646
   token:
-    description: An ACL token for O(members), which needs one once ACLs are on.
+    description: An ACL token for O(members) and for asking the agent what it runs, which need one once ACLs are on.
     type: str
 notes:
   - Reading C(<data_dir>) needs root, as Nomad keeps it private.
@@ -121,6 +124,14 @@ service:
       description: Whether the unit starts at boot.
       type: bool
       sample: true
+    started_at:
+      description: When the unit's main process started, in seconds since the epoch; null when it does not run.
+      type: float
+      sample: 1796540212.503
+    unit_file:
+      description: The file systemd loaded the unit from; null when there is none.
+      type: str
+      sample: /etc/systemd/system/nomad.service
 services:
   description: The units named in O(services), each with the keys of RV(service).
   returned: always
@@ -139,6 +150,32 @@ security:
   type: dict
   sample: {tls: false, tls_rpc: false, tls_http: false, rpc_upgrade_mode: false, acl: false, gossip: false,
            gossip_key_sha256: null}
+changed_since_start:
+  description:
+    - The files a restart would load that were written or replaced after the running agent started - O(binary),
+      the unit, the C(.hcl) and C(.json) files of O(config_dir) but C(gossip.hcl), and the TLS files
+      C(security.hcl) names - judged by their inode change time. Empty when the agent does not run.
+    - Non-empty means the agent runs something else than what is on disk, as after a run cut off between
+      writing files and restarting.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/nomad.d/security.hcl]
+running:
+  description:
+    - C(tls_rpc), C(tls_http), C(rpc_upgrade_mode) and C(acl) as the running agent has them; null when it does not
+      run, or when it could not be asked (RV(running_error)).
+    - The same as RV(security) unless C(security.hcl) or a TLS file changed since the agent started; then the
+      agent's own C(/v1/agent/self) says, over the files' scheme or the other one. An agent that refuses it
+      enforces ACLs; C(tls_rpc) and C(rpc_upgrade_mode) are null then.
+  returned: always
+  type: dict
+  sample: {tls_rpc: false, tls_http: false, rpc_upgrade_mode: false, acl: false}
+running_error:
+  description: Why RV(running) is null although the agent runs; null otherwise.
+  returned: always
+  type: str
+  sample: "cannot reach the Nomad agent at http://127.0.0.1:4646: Connection refused"
 nomad_version:
   description: The version C(nomad version) of O(binary) reports, or null when there is no such binary.
   returned: always
@@ -159,6 +196,14 @@ members_error:
   returned: always
   type: str
   sample: "cannot reach the Nomad agent at http://127.0.0.1:4646: Connection refused"
+restart_drain:
+  description:
+    - Whether C(<data_dir>/restart-drain) exists - the note the roles leave while they drain the node before a
+      restart. A run cut off before the node was eligible again leaves it, and the next run makes the node
+      eligible.
+  returned: always
+  type: bool
+  sample: false
 node_id:
   description: The client node ID from C(<data_dir>/client/client-id), or null when the host has none yet.
   returned: always
@@ -184,7 +229,7 @@ import struct
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadClient, NomadError
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadClient, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
 
@@ -264,6 +309,69 @@ def security_switches(config_dir):
     return switches
 
 
+def files_the_agent_reads(config_dir, binary, unit_file):
+    """The files a restart would load: the binary, the unit, the configuration files (Nomad reads every
+    .hcl and .json of the directory) and the TLS files security.hcl names. Not gossip.hcl: a running
+    server takes a new key through the keyring API, never from its file."""
+    try:
+        names = sorted(os.listdir(config_dir))
+    except (IOError, OSError):
+        names = []
+    paths = [binary] + ([unit_file] if unit_file else [])
+    paths += [os.path.join(config_dir, name) for name in names
+              if name.endswith(('.hcl', '.json')) and name not in ('gossip.hcl', 'security.hcl')]
+    return paths + security_files(config_dir)
+
+
+def security_files(config_dir):
+    """security.hcl and the TLS files it names."""
+    path = os.path.join(config_dir, 'security.hcl')
+    tls = first_block(read_hcl(path).get('tls'))
+    return [path] + [tls[key] for key in ('ca_file', 'cert_file', 'key_file') if tls.get(key)]
+
+
+def changed_since(started_at, paths):
+    """The paths replaced or changed after ``started_at``. The inode's change time, not its modification
+    time: unzip and copies keep an old mtime, while a rename into place or a new write sets ctime."""
+    changed = []
+    for path in paths:
+        try:
+            if os.stat(path).st_ctime > started_at:
+                changed.append(path)
+        except (IOError, OSError):
+            continue
+    return changed
+
+
+def running_security(files, config_dir, http_port, token):
+    """(switches, error): TLS and ACLs as the running agent has them (``/v1/agent/self``), for an agent
+    whose security files changed since it started. The files' scheme is tried first, then the other:
+    the agent may still run the one they had before."""
+    tls = first_block(read_hcl(os.path.join(config_dir, 'security.hcl')).get('tls'))
+    errors = []
+    for https in sorted((True, False), key=lambda scheme: scheme != files['tls_http']):
+        try:
+            client = NomadClient(address='%s://127.0.0.1:%d' % ('https' if https else 'http', http_port),
+                                 token=token, ca_cert=tls.get('ca_file') if https else None,
+                                 client_cert=tls.get('cert_file') if https else None,
+                                 client_key=tls.get('key_file') if https else None, timeout=5)
+            me, dummy = client.get('/v1/agent/self')
+        except NomadAPIError as exc:
+            if exc.status == 403:
+                # Only an agent that enforces ACLs refuses to describe itself.
+                return dict(tls_rpc=None, tls_http=https, rpc_upgrade_mode=None, acl=True), None
+            errors.append(to_native(exc))
+            continue
+        except NomadError as exc:
+            errors.append(to_native(exc))
+            continue
+        config = (me or {}).get('config') or {}
+        agent_tls, acl = config.get('TLSConfig') or {}, config.get('ACL') or {}
+        return dict(tls_rpc=bool(agent_tls.get('EnableRPC')), tls_http=bool(agent_tls.get('EnableHTTP')),
+                    rpc_upgrade_mode=bool(agent_tls.get('RPCUpgradeMode')), acl=bool(acl.get('Enabled'))), None
+    return None, '; '.join(errors)
+
+
 def read_hcl(path):
     """A file the roles wrote, parsed; empty when it is missing or does not parse."""
     try:
@@ -333,6 +441,15 @@ def main():
     addresses = dict((name, ipv4_address(name)) for name in interface_names())
     default = default_interface()
     service = service_state(module, module.params['service_name'])
+    security = security_switches(module.params['config_dir'])
+    pending, running, running_error = [], None, None
+    if service['started_at']:
+        pending = changed_since(service['started_at'], files_the_agent_reads(
+            module.params['config_dir'], module.params['binary'], service['unit_file']))
+        running = dict((key, security[key]) for key in ('tls_rpc', 'tls_http', 'rpc_upgrade_mode', 'acl'))
+        if set(security_files(module.params['config_dir'])).intersection(pending):
+            running, running_error = running_security(security, module.params['config_dir'],
+                                                      module.params['http_port'], module.params['token'])
     members, members_error = None, None
     if module.params['members'] and service['active']:
         members, members_error = server_members(module.params['config_dir'], module.params['http_port'],
@@ -345,9 +462,13 @@ def main():
         service=service,
         services=dict((name, service_state(module, name)) for name in module.params['services']),
         nomad_version=installed_version(module, module.params['binary']),
-        security=security_switches(module.params['config_dir']),
+        security=security,
+        changed_since_start=pending,
+        running=running,
+        running_error=running_error,
         node_id=to_native(node_id) if node_id else None,
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
+        restart_drain=os.path.exists(os.path.join(module.params['data_dir'], 'restart-drain')),
         members=members,
         members_error=members_error,
     )

@@ -19,11 +19,13 @@ sys.path.insert(0, os.path.join(ROOT, 'tests', 'unit'))
 from nomad_replay import ReplayServer, exchange, recorded  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def bootstrap(address, token_file, check=False):
+def bootstrap(address, token_file, check=False, tmpdir=None):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='json',
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     env.pop('NOMAD_TOKEN', None)
+    if tmpdir:
+        env['TMPDIR'] = tmpdir
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible'), 'localhost', '-i', 'localhost,',
            '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
            '-m', 'nomadops.nomad.nomad_acl_bootstrap',
@@ -94,3 +96,19 @@ def test_bootstrapped_elsewhere_without_a_token_is_unchanged_and_writes_nothing(
     assert result['changed'] is False and result['bootstrapped'] is False
     assert 'token_file_changed' in result and result['token_file_changed'] is False
     assert not token_file.exists()
+
+
+def test_a_token_file_that_cannot_be_written_fails_and_says_where_the_token_was_kept(tmp_path):
+    # Nothing can be created in /proc, even by root; reading the file there finds none.
+    token_file = '/proc/nomadops-acl-token'
+    boot = recorded('151-acl-bootstrap')
+    secret = boot['response']['body']['SecretID']
+    with ReplayServer([boot]) as srv:
+        rc, result, out = bootstrap(srv.address, token_file, tmpdir=str(tmp_path))
+    assert rc != 0
+    kept = result['token_kept_in']
+    assert os.path.dirname(kept) == str(tmp_path)
+    assert open(kept).read().strip() == secret and mode(kept) == 0o600
+    # Shown, not censored: the failure names both files, and the token is nowhere in the output.
+    assert token_file in result['msg'] and kept in result['msg'] and 'will not do it again' in result['msg']
+    assert secret not in out

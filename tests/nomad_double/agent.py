@@ -267,7 +267,8 @@ class Agent(object):
             alive = set(m['Name'] for m in srv.alive_members())
             members = [self._member(srv.member_info(), 'alive')]
             for name, info in sorted(srv.members.items()):
-                members.append(self._member(info, 'alive' if name in alive else 'failed'))
+                members.append(self._member(info, 'alive' if name in alive
+                                            else 'left' if name in srv.left else 'failed'))
         return {'Members': members, 'ServerDC': self.datacenter, 'ServerName': self.node_name,
                 'ServerRegion': self.region}
 

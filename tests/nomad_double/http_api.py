@@ -260,6 +260,17 @@ class API(object):
                 raise APIError(404, 'resource not found')
             key = None if op == 'list' else (req.json() or {}).get('Key')
             return Response(200, a.server.keyring_query(op, key))
+        if p == '/v1/agent/force-leave':
+            if req.method not in ('PUT', 'POST'):
+                raise APIError(405, 'Invalid method')
+            if a.server is None:
+                raise APIError(501, 'Invalid method')
+            self.acl(req)
+            node = req.query.get('node')
+            if not node:
+                raise APIError(400, 'missing node to force leave')
+            a.server.force_leave(node)
+            return Response(200, None)
         if p == '/v1/agent/servers':
             self.acl(req)
             return Response(200, a.client.known_servers() if a.client else [])
@@ -478,6 +489,11 @@ class API(object):
         if p == '/v1/operator/raft/configuration':
             self.acl(req)
             return Response(200, self.agent.raft_configuration())
+        if p == '/v1/operator/raft/peer':
+            if req.method != 'DELETE':
+                raise APIError(404, 'Invalid method')
+            self.acl(req)
+            return Response(200, self.remove_raft_peer(req.query))
         if IS_1X and p == '/v1/operator/autopilot/configuration' and m == 'GET':
             self.acl(req)
             # The defaults, as 1.1.0 answers them (api/014); they cannot be changed here.
@@ -535,6 +551,22 @@ class API(object):
             raise APIError(405, 'Invalid method')
         s.snapshot_restore(req.raw_body)
         return Response(200, raw='', content_type='')
+
+    def remove_raft_peer(self, query):
+        # Nomad's words (command/agent/operator_endpoint.go, nomad/operator_endpoint.go).
+        by_id, by_address = query.get('id'), query.get('address')
+        if not by_id and not by_address:
+            raise APIError(400, "Must specify either ?id with the server's ID or ?address with IP:port of peer "
+                                "to remove")
+        if by_id and by_address:
+            raise APIError(400, 'Must specify only one of ?id or ?address')
+        key, value = ('ID', by_id) if by_id else ('Address', by_address)
+        for peer in self.agent.raft_configuration()['Servers']:
+            if peer[key] == value:
+                self.agent.server.remove_peer(peer['Node'])
+                return None
+        raise APIError(500, '%s %s was not found in the Raft configuration'
+                       % ('id' if by_id else 'address', json.dumps(value)), rpc=True)
 
     def _sorted(self, table):
         return [v for _k, v in sorted(table.items(), key=lambda kv: kv[1].get('CreateIndex', 0))]

@@ -191,6 +191,7 @@ class Server(object):
         self.leader = None            # member dict of the leader
         self.leader_since = 0
         self.members = {}             # name -> member info
+        self.left = set()             # names forced out of gossip (force-leave), told to every server
         self.join_targets = set(agent.join_addrs)
         self.follower_acks = {}       # name -> replicated index
         self.last_contact = 0
@@ -339,10 +340,33 @@ class Server(object):
         with self.lock:
             self._saw(payload)
             return {'Self': self.member_info(),
-                    'Members': [dict(m, Leader=False) for m in self.members.values()]}
+                    'Members': [dict(m, Leader=False) for m in self.members.values()],
+                    'Left': sorted(self.left)}
+
+    def force_leave(self, node):
+        """`nomad server force-leave`: a member that is not alive leaves gossip, every server hears
+        it, and the leader drops it from raft (Nomad's reconcile of a member that left)."""
+        with self.lock:
+            alive = set(m['Name'] for m in self.alive_members())
+            for name in list(self.members):
+                if node in (name, name.rsplit('.', 1)[0]) and name not in alive:
+                    self._leave(name)
+
+    def _leave(self, name):
+        self.left.add(name)
+        member = self.members.get(name)
+        if member:
+            self.join_targets.discard('%s:%d' % (member['Addr'], member['Port']))
+
+    def remove_peer(self, name):
+        """Operator.RaftRemovePeerByAddress/ByID, on the leader; followers take the leader's peers
+        with their next Raft.Sync."""
+        with self.lock:
+            self.peers.discard(name)
+            self.dirty = True
 
     def _saw(self, info):
-        if info['Name'] == self.name:
+        if info['Name'] == self.name or info['Name'] in self.left:
             return
         m = dict(info)
         m['last_seen'] = time.monotonic()
@@ -351,7 +375,7 @@ class Server(object):
 
     def alive_members(self):
         now = time.monotonic()
-        return [m for m in self.members.values() if now - m['last_seen'] < 2.5]
+        return [m for m in self.members.values() if now - m['last_seen'] < 2.5 and m['Name'] not in self.left]
 
     def _gossip_loop(self):
         logged_join = False
@@ -374,8 +398,10 @@ class Server(object):
                             log('INFO', 'nomad: serf: EventMemberJoin: %s %s'
                                 % (reply['Self']['Name'], reply['Self']['Addr']))
                         self._saw(reply['Self'])
+                    for name in set(reply.get('Left') or []) - self.left:
+                        self._leave(name)
                     for m in reply.get('Members') or []:
-                        if m['Name'] != self.name:
+                        if m['Name'] != self.name and m['Name'] not in self.left:
                             self.join_targets.add('%s:%d' % (m['Addr'], m['Port']))
                 if not logged_join:
                     log('INFO', 'agent.joiner: retry join completed: initial_servers=1 agent_mode=server')
@@ -402,6 +428,9 @@ class Server(object):
             else:
                 if not names <= self.peers:
                     self.peers |= names
+                    self.dirty = True
+                if self.is_leader and self.peers & self.left:
+                    self.peers -= self.left
                     self.dirty = True
                 quorum = len(names & self.peers) > len(self.peers) // 2
             if not quorum:
@@ -482,9 +511,11 @@ class Server(object):
                 self.cond.wait(left)
             if not self.is_leader:
                 raise APIError(500, 'not the leader')
+            peers = sorted(self.peers)
             if self.state['index'] <= index:
-                return {'Index': self.state['index'], 'State': None, 'Term': self.term}
-            return {'Index': self.state['index'], 'State': copy.deepcopy(self.state), 'Term': self.term}
+                return {'Index': self.state['index'], 'State': None, 'Term': self.term, 'Peers': peers}
+            return {'Index': self.state['index'], 'State': copy.deepcopy(self.state), 'Term': self.term,
+                    'Peers': peers}
 
     def _replicate_loop(self):
         while not self.stopping:
@@ -510,6 +541,9 @@ class Server(object):
                 continue
             with self.cond:
                 self.last_contact = time.monotonic()
+                if reply.get('Peers') and not self.is_leader and set(reply['Peers']) != self.peers:
+                    self.peers = set(reply['Peers'])
+                    self.dirty = True
                 if reply.get('State') and not self.is_leader:
                     self.state = reply['State']
                     self.dirty = True

@@ -4,7 +4,8 @@
 pass into rpc_upgrade_mode, then one without it - with a leader throughout,
 one server down at a time, each node drained before its restart and the job
 running 3 allocations throughout; supplied certificates that do not fit are
-refused before anything changes.
+refused before anything changes. The run that did it was cut off three times
+(SIGKILL to its process group) and taken up by the same command each time.
 
 The poller (molecule/shared/poll_leader.py) sampled every server about three
 times a second from before the change until now; see molecule/rolling for
@@ -48,6 +49,23 @@ def _token():
 
 def _started(host):
     return _exec(host, "systemctl", "show", "nomad", "-p", "ExecMainStartTimestamp", "--value").stdout.strip()
+
+
+def _cut_log(index):
+    with open(_scratch("cut-%d.log" % index)) as handle:
+        return handle.read().splitlines()
+
+
+def test_the_run_was_cut_off_where_side_effect_meant_and_taken_up_from_what_the_agents_ran():
+    where = ["Restart nomad on", "Write nomad.hcl, server.hcl", "Fail when ACLs were bootstrapped"]
+    logs = [_cut_log(index) for index in range(3)]
+    for log, banner in zip(logs, where):
+        assert log[-1].startswith("--- cut off here") and banner in log[-2], log[-5:]
+    # Cut after one restart of the first pass, every host's file said upgrade mode. The run taken up
+    # then restarted the two agents still on plaintext into it, before any file of the second pass.
+    assert sum("Restart nomad on" in line for line in logs[1]) == 2, "\n".join(logs[1])
+    # The bootstrap of the third run made the token, and its file was on the controller before the cut.
+    assert any("Bootstrap ACLs once" in line for line in logs[2])
 
 
 def test_every_agent_ends_on_https_and_tls_only_rpc_with_acls():

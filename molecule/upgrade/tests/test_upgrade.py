@@ -73,6 +73,14 @@ def test_every_host_runs_the_new_release():
     assert {m["Tags"]["build"] for m in _api("/v1/agent/members")["Members"]} == {TO}
 
 
+@pytest.mark.skipif(bool(PATH), reason="a walk is not cut off")
+def test_the_upgrade_was_cut_off_between_two_server_restarts_and_taken_up():
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "cut.log")) as handle:
+        log = handle.read().splitlines()
+    assert log[-1].startswith("--- cut off here") and "Restart nomad on" in log[-2], log[-5:]
+    # Taken up: every agent runs the new release (test_every_host_runs_the_new_release).
+
+
 def test_leader_present_throughout_and_one_server_down_at_most(samples):
     assert_a_leader_throughout(samples)
 

@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nomadops.nomad.plugins.filter.server_outage import (
-    FilterModule, server_outage, server_restart_reasons, servers_down)
+    FilterModule, lost_servers, server_outage, server_restart_reasons, servers_down)
 
 SERVERS = ['nomad1', 'nomad2', 'nomad3']
 OFF = dict(tls=False, tls_rpc=False, tls_http=False, rpc_upgrade_mode=False, acl=False, gossip=False,
@@ -36,6 +36,7 @@ def test_registered():
     assert filters['server_restart_reasons'] is server_restart_reasons
     assert filters['server_outage'] is server_outage
     assert filters['servers_down'] is servers_down
+    assert filters['lost_servers'] is lost_servers
 
 
 # ---- server_restart_reasons -------------------------------------------------------
@@ -77,6 +78,18 @@ def test_a_tls_pass_left_half_done_and_a_new_gossip_key_count():
     assert server_restart_reasons(reads, SERVERS, wanted) == {'tls': ['nomad1'], 'gossip': ['nomad1']}
 
 
+def test_what_the_agents_run_counts_not_what_their_files_say():
+    # A run cut off between writing upgrade-mode files everywhere and restarting nomad1: nomad1's files
+    # say what the wanted TLS pass needs, but the agent still runs plaintext, and nomad2's binary was
+    # replaced without a restart.
+    reads = {'nomad1': read(tls=True, tls_rpc=True), 'nomad2': read(tls=True, tls_rpc=True)}
+    reads['nomad1']['running'] = dict(tls_rpc=False, tls_http=False, rpc_upgrade_mode=False, acl=False)
+    reads['nomad2']['running'] = dict(tls_rpc=True, tls_http=False, rpc_upgrade_mode=False, acl=False)
+    reads['nomad2']['changed_since_start'] = ['/usr/local/bin/nomad']
+    assert server_restart_reasons(reads, SERVERS, dict(WANTED, tls_rpc=True)) == {
+        'tls': ['nomad1'], 'config': ['nomad2']}
+
+
 def test_reasons_want_dicts():
     with pytest.raises(AnsibleFilterError, match='reads must be a dict'):
         server_restart_reasons([], SERVERS, WANTED)
@@ -99,8 +112,8 @@ def test_the_issue_an_upgrade_with_nomad3_unreachable():
         "and nomad2 and restart them; write every host's files without the address of nomad3, which they name. "
         'With 3 servers a leader needs 2 of them alive (a quorum): restarting '
         'another server would leave 1, and the cluster without a leader. Nothing was changed. Bring nomad3 back, '
-        'then run again; a server that is gone for good must first leave the cluster (nomad server force-leave) '
-        'and nomad_servers.')
+        'then run again; for a server that is gone for good, name a new server in its place in nomad_servers, '
+        'and the run replaces it (docs/roles.md).')
 
 
 def test_a_server_that_could_not_be_read_has_no_address_which_is_a_reason_of_its_own():
@@ -202,3 +215,32 @@ def test_nine_servers_two_down_say_how_many_failures_are_left():
 def test_outage_wants_dicts():
     with pytest.raises(AnsibleFilterError, match='reasons must be a dict'):
         server_outage({}, SERVERS, SERVERS, ['upgrade'])
+
+
+# ---- lost_servers: a server gone for good, replaced in the inventory ------------------------------
+
+def test_a_failed_server_the_inventory_replaced_is_lost_not_down():
+    # nomad3's host is gone; the inventory names nomad4 instead, whose agent this run starts.
+    gone = [member('nomad1', 'alive', '10.89.0.2'), member('nomad2', 'alive', '10.89.0.3'),
+            member('nomad3', 'failed', '10.89.0.4')]
+    servers = ['nomad1', 'nomad2', 'nomad4']
+    reads = {'nomad1': read(members=gone), 'nomad2': read(address='10.89.0.3', members=gone),
+             'nomad4': read(active=False, address='10.89.0.5')}
+    play = ['nomad1', 'nomad2', 'nomad4']
+    assert lost_servers(reads, servers, play) == ['nomad3']
+    assert servers_down(reads, servers, play) == {}
+    # Its files change on nomad1 and nomad2 (every server's address): allowed, the walk removes nomad3 first.
+    assert server_outage(reads, servers, play, {'config': ['nomad1', 'nomad2']}) == ''
+
+
+def test_without_a_replacement_or_a_quorum_a_failed_server_stays_down():
+    gone = [member('nomad2', 'failed', '10.89.0.3'), member('nomad3', 'failed', '10.89.0.4')]
+    # No server this run starts: the inventory just does not name nomad3.
+    reads = {'nomad1': read(members=gone[1:]), 'nomad2': read(address='10.89.0.3', members=gone[1:])}
+    assert lost_servers(reads, SERVERS[:2], SERVERS[:2]) == []
+    assert 'nomad3' in servers_down(reads, SERVERS[:2], SERVERS[:2])
+    # Two of three lost at once: the one left holds no quorum, so nothing is replaced (peers.json is by hand).
+    reads = {'nomad1': read(members=gone), 'nomad4': read(active=False), 'nomad5': read(active=False)}
+    servers = ['nomad1', 'nomad4', 'nomad5']
+    assert lost_servers(reads, servers, servers) == []
+    assert set(servers_down(reads, servers, servers)) == {'nomad2', 'nomad3'}

@@ -6,8 +6,9 @@
 
 import hashlib
 import socket
+import time
 
-from nomad_replay import run_module
+from nomad_replay import ReplayServer, exchange, run_module
 
 from ansible.module_utils import basic
 
@@ -40,7 +41,8 @@ def test_identity_is_read_and_the_secret_only_as_a_digest(tmp_path, monkeypatch,
     assert result['node_id'] == NODE_ID
     assert result['node_secret_digest'] == hashlib.sha256(SECRET).hexdigest()
     assert SECRET.decode() not in repr(result)
-    assert result['service'] == {'installed': True, 'active': True, 'enabled': True}
+    assert result['service'] == {'installed': True, 'active': True, 'enabled': True, 'started_at': None,
+                                 'unit_file': None}
 
 
 def test_fresh_host_has_no_identity_and_no_agent(tmp_path, monkeypatch, capsys):
@@ -49,7 +51,10 @@ def test_fresh_host_has_no_identity_and_no_agent(tmp_path, monkeypatch, capsys):
                                                            service_name='nomad-test'), capsys)
     assert not failed, result
     assert result['node_id'] is None and result['node_secret_digest'] is None
-    assert result['service'] == {'installed': False, 'active': False, 'enabled': False}
+    assert result['service'] == {'installed': False, 'active': False, 'enabled': False, 'started_at': None,
+                                 'unit_file': None}
+    assert result['changed_since_start'] == [] and result['running'] is None
+    assert result['restart_drain'] is False
     assert calls[0][:3] == ['/bin/systemctl', 'show', 'nomad-test.service']
 
 
@@ -65,9 +70,17 @@ def test_other_units_are_reported_each_on_its_own(tmp_path, monkeypatch, capsys)
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), services=['docker', 'podman']),
                                 capsys)
     assert not failed, result
-    assert result['service'] == {'installed': True, 'active': True, 'enabled': True}
-    assert result['services'] == {'docker': {'installed': True, 'active': False, 'enabled': False},
-                                  'podman': {'installed': False, 'active': False, 'enabled': False}}
+    off = {'started_at': None, 'unit_file': None}
+    assert result['service'] == dict(off, installed=True, active=True, enabled=True)
+    assert result['services'] == {'docker': dict(off, installed=True, active=False, enabled=False),
+                                  'podman': dict(off, installed=False, active=False, enabled=False)}
+
+
+def test_the_roles_drain_note_is_reported(tmp_path, monkeypatch, capsys):
+    fake_systemctl(monkeypatch, '')
+    (tmp_path / 'restart-drain').write_text('Drained by the nomad roles before a restart\n')
+    failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys)
+    assert not failed and result['restart_drain'] is True
 
 
 def test_empty_client_id_counts_as_none(tmp_path, monkeypatch, capsys):
@@ -149,7 +162,7 @@ def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, 
 
 
 def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, monkeypatch, capsys):
-    from nomad_replay import ReplayServer, fixture
+    from nomad_replay import fixture
     fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
     members = fixture('agent-members')
     for member in members['response']['body']['Members']:
@@ -180,3 +193,81 @@ def test_members_are_not_asked_of_a_stopped_agent_and_an_unanswered_ask_does_not
     assert 'cannot reach the Nomad agent at http://127.0.0.1:1' in result['members_error']
     failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path)), capsys)
     assert not failed and result['members'] is None and result['members_error'] is None
+
+
+def running_unit(started_at, unit_file):
+    """systemctl's answer for a unit whose main process started at ``started_at`` (epoch seconds)."""
+    monotonic = (started_at - time.time() + time.monotonic()) * 1e6
+    return ('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nFragmentPath=%s\n'
+            'ExecMainStartTimestampMonotonic=%d\n' % (unit_file, monotonic))
+
+
+def agent_files(tmp_path):
+    """A host as the roles leave it: binary, unit, config directory with TLS files and the gossip key."""
+    conf = tmp_path / 'nomad.d'
+    conf.mkdir()
+    for name in ('nomad', 'nomad.service', 'ca.pem'):
+        (tmp_path / name).write_text(name)
+    (conf / 'nomad.hcl').write_text('data_dir = "/opt/nomad"\n')
+    (conf / 'gossip.hcl').write_text('server {\n  encrypt = "cg8StVXbQJ0gPvMd9o7yrg=="\n}\n')
+    (conf / 'security.hcl').write_text('tls {\n  http = false\n  rpc = true\n  rpc_upgrade_mode = true\n'
+                                       '  ca_file = "%s"\n}\n' % (tmp_path / 'ca.pem'))
+    return conf
+
+
+def test_files_written_after_the_agent_started_are_what_it_does_not_run(tmp_path, monkeypatch, capsys):
+    conf = agent_files(tmp_path)
+    params = dict(data_dir=str(tmp_path), config_dir=str(conf), binary=str(tmp_path / 'nomad'), http_port=1)
+    fake_systemctl(monkeypatch, running_unit(time.time() + 60, tmp_path / 'nomad.service'))
+    failed, result = run_module(nomad_host_info.main, params, capsys)
+    assert not failed, result
+    assert result['changed_since_start'] == []
+    # Nothing changed since the start: the files say what runs, and nobody is asked.
+    assert result['running'] == {'tls_rpc': True, 'tls_http': False, 'rpc_upgrade_mode': True, 'acl': False}
+    assert result['running_error'] is None
+
+    fake_systemctl(monkeypatch, running_unit(time.time() - 60, tmp_path / 'nomad.service'))
+    failed, result = run_module(nomad_host_info.main, params, capsys)
+    assert not failed, result
+    # Every file a restart would load, but the gossip key, which a running server takes through its keyring.
+    assert sorted(result['changed_since_start']) == sorted(
+        str(p) for p in (tmp_path / 'nomad', tmp_path / 'nomad.service', conf / 'nomad.hcl', conf / 'security.hcl',
+                         tmp_path / 'ca.pem'))
+    # security.hcl changed since the start and no agent answers: what runs is not known.
+    assert result['running'] is None
+    assert 'cannot reach the Nomad agent at http://127.0.0.1:1' in result['running_error']
+    assert 'https://127.0.0.1:1' in result['running_error']
+
+
+def self_with(tls_rpc, tls_http, upgrade, acl):
+    return exchange('GET', '/v1/agent/self', body={'config': {
+        'TLSConfig': {'EnableRPC': tls_rpc, 'EnableHTTP': tls_http, 'RPCUpgradeMode': upgrade},
+        'ACL': {'Enabled': acl}}})
+
+
+def test_an_agent_running_older_security_files_is_asked_what_it_runs(tmp_path, monkeypatch, capsys):
+    # A run cut off after writing upgrade mode to every host and restarting only some: this agent
+    # still runs plaintext, whatever its file says.
+    conf = agent_files(tmp_path)
+    fake_systemctl(monkeypatch, running_unit(time.time() - 60, tmp_path / 'nomad.service'))
+    with ReplayServer([self_with(False, False, False, False)]) as srv:
+        port = int(srv.address.rsplit(':', 1)[1])
+        failed, result = run_module(nomad_host_info.main, dict(
+            data_dir=str(tmp_path), config_dir=str(conf), binary=str(tmp_path / 'nomad'), http_port=port,
+            token='s3cr3t'), capsys)
+        assert srv.calls('GET', '/v1/agent/self')[0]['headers']['X-Nomad-Token'] == 's3cr3t'
+    assert not failed, result
+    assert result['security']['rpc_upgrade_mode'] is True
+    assert result['running'] == {'tls_rpc': False, 'tls_http': False, 'rpc_upgrade_mode': False, 'acl': False}
+    assert result['running_error'] is None
+
+
+def test_an_agent_that_refuses_to_describe_itself_enforces_acls(tmp_path, monkeypatch, capsys):
+    conf = agent_files(tmp_path)
+    fake_systemctl(monkeypatch, running_unit(time.time() - 60, tmp_path / 'nomad.service'))
+    with ReplayServer([exchange('GET', '/v1/agent/self', status=403, body='Permission denied')]) as srv:
+        port = int(srv.address.rsplit(':', 1)[1])
+        failed, result = run_module(nomad_host_info.main, dict(
+            data_dir=str(tmp_path), config_dir=str(conf), binary=str(tmp_path / 'nomad'), http_port=port), capsys)
+    assert not failed, result
+    assert result['running'] == {'tls_rpc': None, 'tls_http': False, 'rpc_upgrade_mode': None, 'acl': True}
