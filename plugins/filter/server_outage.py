@@ -104,12 +104,52 @@ def _member_host(member, servers, known):
     return None
 
 
-def _down(reads, servers, play_hosts, addresses):
-    """({server: why it is down}, every server the cluster has), the inventory's first."""
+def _known(reads, servers, addresses):
+    """{inventory server: its addresses}, as read or given."""
     known = {}
     for host in servers:
         interfaces = ((reads.get(host) or {}).get('interfaces') or {}).values()
         known[host] = set(a for a in list(interfaces) + [addresses.get(host)] if a)
+    return known
+
+
+def _short(name):
+    # Nomad names a server <node>.<region>; the region is the inventory's too.
+    return name.rsplit('.', 1)[0] if '.' in name else name
+
+
+def _strangers(reads, servers, known):
+    """{name: gossip statuses} of the servers the cluster has that the inventory does not name, with
+    ``voter`` for a raft peer that no read has alive in gossip: a host gone for good can leave gossip
+    (autopilot forces it out) and still be a voter that the quorum counts."""
+    seen = {}
+    for read in reads.values():
+        if not isinstance(read, Mapping):
+            continue
+        alive = set()
+        for member in read.get('members') or []:
+            if not isinstance(member, Mapping):
+                continue
+            if member.get('status') == 'alive':
+                alive.add(member.get('address'))
+            if _member_host(member, servers, known):
+                continue
+            name = _short(member['name']) if member.get('name') else member.get('address') or '?'
+            seen.setdefault(name, set()).add(member.get('status'))
+        for peer in read.get('raft_peers') or []:
+            if not isinstance(peer, Mapping):
+                continue
+            node = peer.get('node') if peer.get('node') not in (None, '', '(unknown)') else None
+            host = (peer.get('address') or '').rsplit(':', 1)[0]
+            if host in alive or _member_host(dict(name=node, address=host), servers, known):
+                continue
+            seen.setdefault(_short(node) if node else peer.get('address'), set()).add('voter')
+    return seen
+
+
+def _down(reads, servers, play_hosts, addresses):
+    """({server: why it is down}, every server the cluster has), the inventory's first."""
+    known = _known(reads, servers, addresses)
     down = {}
     for host in servers:
         if host in play_hosts:
@@ -122,20 +162,11 @@ def _down(reads, servers, play_hosts, addresses):
             down[host] = 'unreachable'
         elif not _running(read):
             down[host] = 'its agent is not running, and this play does not start it'
-    seen = {}
-    for read in reads.values():
-        members = read.get('members') if isinstance(read, Mapping) else None
-        for member in members or []:
-            if not isinstance(member, Mapping) or _member_host(member, servers, known):
-                continue
-            name = member.get('name') or member.get('address') or '?'
-            # Nomad names a server <node>.<region>; the region is the inventory's too.
-            name = name.rsplit('.', 1)[0] if member.get('name') and '.' in name else name
-            seen.setdefault(name, set()).add(member.get('status'))
+    seen = _strangers(reads, servers, known)
     others = []
     failed = []
     for name in sorted(seen):
-        if 'failed' in seen[name]:
+        if seen[name] & set(['failed', 'voter']):
             failed.append(name)
         elif seen[name] <= set(['left']):
             continue
@@ -146,7 +177,8 @@ def _down(reads, servers, play_hosts, addresses):
         # from raft once the new ones have joined (nomad_raft_peer).
         return down, list(servers)
     for name in failed:
-        down[name] = 'failed in the cluster\'s gossip, and not in nomad_servers'
+        down[name] = ('failed in the cluster\'s gossip, and not in nomad_servers' if 'failed' in seen[name]
+                      else 'a raft voter that the cluster\'s gossip has not alive, and not in nomad_servers')
     return down, list(servers) + others
 
 
@@ -167,17 +199,8 @@ def lost_servers(reads, servers, play_hosts, addresses=None):
     addresses = _mapping('addresses', addresses or {}, 'lost_servers')
     servers, play_hosts = list(servers or []), list(play_hosts or [])
     down, everyone = _down(reads, servers, play_hosts, addresses)
-    known = {}
-    for host in servers:
-        interfaces = ((reads.get(host) or {}).get('interfaces') or {}).values()
-        known[host] = set(a for a in list(interfaces) + [addresses.get(host)] if a)
-    failed = set()
-    for read in reads.values():
-        for member in (read.get('members') if isinstance(read, Mapping) else None) or []:
-            if isinstance(member, Mapping) and member.get('status') == 'failed' \
-                    and not _member_host(member, servers, known):
-                name = member.get('name') or member.get('address') or '?'
-                failed.add(name.rsplit('.', 1)[0] if member.get('name') and '.' in name else name)
+    failed = [name for name, statuses in _strangers(reads, servers, _known(reads, servers, addresses)).items()
+              if statuses & set(['failed', 'voter'])]
     return sorted(name for name in failed if name not in down and name not in everyone)
 
 

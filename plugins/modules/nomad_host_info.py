@@ -28,8 +28,9 @@ description:
   - "What the running agent runs: the files changed since it started (RV(changed_since_start)), and its TLS
     and ACL switches (RV(running)). A run cut off between writing files and restarting leaves agents that run
     something else than their files say; the roles decide the next step from this."
-  - "Servers (O(members)): the server members that the running agent on the host sees in its gossip, so that a
-    server the inventory does not name, or one that is down, is known before anything changes."
+  - "Servers (O(members)): the server members that the running agent on the host sees in its gossip, and the
+    peers of its raft configuration, so that a server the inventory does not name, or one that is down, is known
+    before anything changes."
   - Runs on the managed host with the Python standard library only; O(members) needs C(requests) there too.
 author:
   - nomadops maintainers (@nomadops)
@@ -61,9 +62,9 @@ options:
     default: []
   members:
     description:
-      - Also ask the agent running on the host for the server members of its gossip (C(/v1/agent/members)), over
-        C(127.0.0.1) and O(http_port), with HTTPS and the client certificate of C(security.hcl) when it turns TLS
-        on for HTTP. Only a server answers.
+      - Also ask the agent running on the host for the server members of its gossip (C(/v1/agent/members)) and
+        the peers of its raft configuration (RV(raft_peers)), over C(127.0.0.1) and O(http_port), with HTTPS and
+        the client certificate of C(security.hcl) when it turns TLS on for HTTP. Only a server answers.
       - A failure to read them is reported in RV(members_error), never as a failure of the module.
     type: bool
     default: false
@@ -191,6 +192,17 @@ members:
   elements: dict
   sample: [{name: nomad1.global, address: 10.89.0.2, status: alive}, {name: nomad3.global, address: 10.89.0.4,
             status: failed}]
+raft_peers:
+  description:
+    - With O(members), the servers in the raft configuration as this server has it (C(?stale)), each with
+      C(node) (C(<node>.<region>), or C((unknown)) for one gossip no longer knows), C(address) (its raft
+      address) and C(voter); null when RV(members) is.
+    - A peer whose host is gone counts for the quorum until it is removed, even once gossip has forgotten it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{node: nomad1.global, address: "10.89.0.2:4647", voter: true}, {node: (unknown), address: "10.89.0.4:4647",
+            voter: true}]
 members_error:
   description: Why RV(members) is null although O(members) was asked for and the agent runs; null otherwise.
   returned: always
@@ -388,8 +400,10 @@ def first_block(value):
 
 
 def server_members(config_dir, http_port, token):
-    """(members, error) as the local agent's gossip has them. Another server may be down, the agent
-    may answer only with a token: either way the caller decides, so nothing here fails the module."""
+    """(members, raft peers, error) as the local agent's gossip and raft have them. Another server may be
+    down, the agent may answer only with a token: either way the caller decides, so nothing here fails
+    the module. The raft peers are read from this server's own state (stale): a peer whose host is gone
+    may have left gossip already, and still count for the quorum."""
     tls = first_block(read_hcl(os.path.join(config_dir, 'security.hcl')).get('tls'))
     https = bool(tls.get('http'))
     try:
@@ -398,11 +412,15 @@ def server_members(config_dir, http_port, token):
                              client_cert=tls.get('cert_file') if https else None,
                              client_key=tls.get('key_file') if https else None, timeout=5)
         body, dummy = client.get('/v1/agent/members')
+        raft, dummy = client.get('/v1/operator/raft/configuration', params=dict(stale=True))
     except NomadError as exc:
-        return None, to_native(exc)
+        return None, None, to_native(exc)
     members = [dict(name=m.get('Name'), address=m.get('Addr'), status=m.get('Status'))
                for m in (body or {}).get('Members') or []]
-    return sorted(members, key=lambda m: (m['name'] or '', m['address'] or '')), None
+    peers = [dict(node=p.get('Node'), address=p.get('Address'), voter=bool(p.get('Voter')))
+             for p in (raft or {}).get('Servers') or []]
+    return (sorted(members, key=lambda m: (m['name'] or '', m['address'] or '')),
+            sorted(peers, key=lambda p: p['address'] or ''), None)
 
 
 def read_identity_file(path):
@@ -450,10 +468,10 @@ def main():
         if set(security_files(module.params['config_dir'])).intersection(pending):
             running, running_error = running_security(security, module.params['config_dir'],
                                                       module.params['http_port'], module.params['token'])
-    members, members_error = None, None
+    members, raft_peers, members_error = None, None, None
     if module.params['members'] and service['active']:
-        members, members_error = server_members(module.params['config_dir'], module.params['http_port'],
-                                                module.params['token'])
+        members, raft_peers, members_error = server_members(
+            module.params['config_dir'], module.params['http_port'], module.params['token'])
     module.exit_json(
         changed=False,
         interfaces=addresses,
@@ -470,6 +488,7 @@ def main():
         node_secret_digest=hashlib.sha256(secret).hexdigest() if secret else None,
         restart_drain=os.path.exists(os.path.join(module.params['data_dir'], 'restart-drain')),
         members=members,
+        raft_peers=raft_peers,
         members_error=members_error,
     )
 

@@ -244,3 +244,22 @@ def test_without_a_replacement_or_a_quorum_a_failed_server_stays_down():
     servers = ['nomad1', 'nomad4', 'nomad5']
     assert lost_servers(reads, servers, servers) == []
     assert set(servers_down(reads, servers, servers)) == {'nomad2', 'nomad3'}
+
+
+def test_a_raft_voter_that_gossip_forgot_is_lost_by_its_address():
+    # As a real 0.9.1 left it: autopilot forced nomad3 out of gossip, raft still counts it as "(unknown)".
+    gone = [member('nomad1', 'alive', '10.89.0.2'), member('nomad2', 'alive', '10.89.0.3')]
+    peers = [dict(node='nomad1.global', address='10.89.0.2:4647', voter=True),
+             dict(node='nomad2.global', address='10.89.0.3:4647', voter=True),
+             dict(node='(unknown)', address='10.89.0.4:4647', voter=True)]
+    servers = ['nomad1', 'nomad2', 'nomad4']
+    reads = {'nomad1': dict(read(members=gone), raft_peers=peers),
+             'nomad2': dict(read(address='10.89.0.3', members=gone), raft_peers=peers),
+             'nomad4': read(active=False, address='10.89.0.5')}
+    assert lost_servers(reads, servers, servers) == ['10.89.0.4:4647']
+    assert servers_down(reads, servers, servers) == {}
+    # Not replaced: it is down, and a restart of nomad1 or nomad2 would leave no quorum.
+    assert servers_down(reads, servers[:2], servers[:2]) == {
+        '10.89.0.4:4647': "a raft voter that the cluster's gossip has not alive, and not in nomad_servers"}
+    message = server_outage(reads, servers[:2], servers[:2], {'config': ['nomad1']})
+    assert message.startswith('Nomad server 10.89.0.4:4647 is down') and 'without a leader' in message

@@ -8,7 +8,7 @@ import hashlib
 import socket
 import time
 
-from nomad_replay import ReplayServer, exchange, run_module
+from nomad_replay import ReplayServer, exchange, recorded, run_module
 
 from ansible.module_utils import basic
 
@@ -168,13 +168,19 @@ def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, m
     for member in members['response']['body']['Members']:
         if member['Name'] == 'nomad3.global':
             member['Status'] = 'failed'
-    with ReplayServer([members]) as srv:
+    raft = recorded('009-operator-raft-configuration')
+    with ReplayServer([members, raft]) as srv:
         port = int(srv.address.rsplit(':', 1)[1])
         failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(tmp_path),
                                                                members=True, http_port=port, token='s3cr3t'), capsys)
         assert srv.calls('GET', '/v1/agent/members')[0]['headers']['X-Nomad-Token'] == 's3cr3t'
+        # The server's own raft view: a peer gone from gossip still counts for the quorum.
+        assert srv.calls('GET', '/v1/operator/raft/configuration')[0]['query'] == {'stale': 'true'}
     assert not failed, result
     assert result['members_error'] is None
+    assert result['raft_peers'] == [dict(node='nomad1.global', address='127.0.0.1:4647', voter=True),
+                                    dict(node='nomad2.global', address='127.0.0.1:5647', voter=True),
+                                    dict(node='nomad3.global', address='127.0.0.1:6647', voter=True)]
     assert [(m['name'], m['status']) for m in result['members']] == [
         ('nomad1.global', 'alive'), ('nomad2.global', 'alive'), ('nomad3.global', 'failed')]
     assert result['members'][0]['address'] == '127.0.0.1'
