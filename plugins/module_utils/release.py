@@ -29,6 +29,8 @@ import traceback
 
 from urllib.parse import unquote, urlsplit
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import release_version, version_from_cli
+
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
@@ -52,10 +54,8 @@ SIGNATURE_SUFFIXES = ('.sig', '.72D7468F.sig')
 MAX_SMALL_FILE = 1024 * 1024
 CHUNK = 64 * 1024
 
-_VERSION_RE = re.compile(r'^[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.+-]+)?$')
 _SUMS_LINE_RE = re.compile(r'^([0-9a-fA-F]{64}) [ *]([^\s/\\]+)$')
 _PIN_RE = re.compile(r'^sha256:([0-9a-fA-F]{64})$')
-_NOMAD_VERSION_RE = re.compile(r'^Nomad v([0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.+-]+)?)')
 
 # platform.machine() spellings -> the arch names in HashiCorp's file names.
 _ARCH_ALIASES = {
@@ -165,10 +165,11 @@ def detect_arch(machine=None):
 
 def check_version(version):
     """Refuse version strings that could reshape the URL (``../``, ``?`` and the like)."""
-    if not isinstance(version, str) or not _VERSION_RE.match(version):
+    try:
+        return release_version(version)
+    except ValueError:
         raise InvalidInputError(
             "Invalid version '%s': expected MAJOR.MINOR.PATCH such as 0.9.1" % (version,))
-    return version
 
 
 class ReleaseURLs(object):
@@ -301,11 +302,7 @@ def check_zip_checksum(actual, urls, sums, pin=None):
 
 def parse_nomad_version(output):
     """Version from ``nomad version`` output (``Nomad v0.9.1 (4b2b...)``), or None."""
-    for line in (output or '').splitlines():
-        match = _NOMAD_VERSION_RE.match(line.strip())
-        if match:
-            return match.group(1)
-    return None
+    return version_from_cli(output)
 
 
 # ------------------------------------------------------------------- download

@@ -13,7 +13,13 @@ __metaclass__ = type
 
 import re
 
-_VERSION = re.compile(r'^v?(\d+)\.(\d+)\.(\d+)(?:[-+~].*)?$')
+# The one reading of a Nomad version, whoever writes it: a user's
+# nomad_version, the release site's directory names, `nomad version`
+# ("Nomad v0.9.1 (4b2bdbd...)") and an agent's self-report.
+_VERSION = re.compile(r'^(v?)([0-9]+)\.([0-9]+)\.([0-9]+)([-+~].*)?$')
+# What a release's name may add after MAJOR.MINOR.PATCH ("-beta2", "+ent"):
+# nothing that could reshape a URL ("/", "?", "..").
+_RELEASE_SUFFIX = re.compile(r'^[-+][0-9A-Za-z.+-]+$')
 
 # How an agent config is judged before it is written, by release:
 # - 0.9.0-0.9.1 and 1.0.x-1.1.x: the Python schemas of agent_config.py (1.0.x
@@ -59,7 +65,31 @@ def parse_version(text):
     match = _VERSION.match(str(text).strip())
     if not match:
         raise ValueError('not a Nomad release version: %r (expected MAJOR.MINOR.PATCH, e.g. 0.9.1)' % (text,))
-    return tuple(int(part) for part in match.groups())
+    return tuple(int(part) for part in match.groups()[1:4])
+
+
+def release_version(text):
+    """``text`` as the release site names a release ('0.9.1', '1.0.0-beta2'):
+    no 'v', and nothing after the patch number that could reshape a URL.
+    ValueError otherwise."""
+    match = _VERSION.match(text) if isinstance(text, str) else None
+    if not match or match.group(1) or (match.group(5) and not _RELEASE_SUFFIX.match(match.group(5))):
+        raise ValueError('not a Nomad release version: %r (expected MAJOR.MINOR.PATCH such as 0.9.1)' % (text,))
+    return text
+
+
+def version_from_cli(output):
+    """The release that `nomad version` printed ('Nomad v0.9.1 (4b2bdbd...)',
+    or 'Nomad v1.6.5' followed by BuildDate and Revision lines); None when
+    no line of it names one."""
+    for line in (output or '').splitlines():
+        words = line.split()
+        if len(words) > 1 and words[0] == 'Nomad' and words[1].startswith('v'):
+            try:
+                return release_version(words[1][1:])
+            except ValueError:
+                continue
+    return None
 
 
 def agent_schema(version):

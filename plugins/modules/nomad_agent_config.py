@@ -247,6 +247,7 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.versions import (
     removed_setting_message,
     removed_settings,
     validated_by_binary,
+    version_from_cli,
 )
 
 
@@ -354,9 +355,6 @@ class AgentConfigFile:
             raise ConfigFileError('Failed to write %s: %s' % (self.path, to_native(exc)))
 
 
-_BINARY_RELEASE = re.compile(r'^Nomad v(\d+\.\d+\.\d+)')
-
-
 def judge_with_binary(module, conf_dir, rendered, absent):
     """Have the installed release run `nomad config validate` on the directory
     as it will be. True when it accepted it, False when it could not judge
@@ -367,12 +365,12 @@ def judge_with_binary(module, conf_dir, rendered, absent):
                     % (binary, version, conf_dir))
         return False
     rc, out, err = module.run_command([binary, 'version'])
-    found = _BINARY_RELEASE.match(out.strip())
-    if rc != 0 or not found or parse_version(found.group(1)) != parse_version(version):
+    found = version_from_cli(out) if rc == 0 else None
+    if not found or parse_version(found) != parse_version(version):
         # Another release would judge by its own keys: in check mode before an
         # upgrade, the old binary would refuse what only the new one knows.
         module.warn('%s is %s, not Nomad %s, so it did not validate %s; its keys were only parsed back'
-                    % (binary, found.group(0) if found else 'not a Nomad binary it can ask', version, conf_dir))
+                    % (binary, ('Nomad v' + found) if found else 'not a Nomad binary it can ask', version, conf_dir))
         return False
     texts = dict(rendered)
     # mkdtemp makes the directory 0700: the staged files hold the same secrets as the real ones.

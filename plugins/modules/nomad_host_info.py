@@ -234,7 +234,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import re
 import socket
 import struct
 
@@ -244,6 +243,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadClient, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import version_from_cli
 
 SIOCGIFADDR = 0x8915
 SYS_NET = '/sys/class/net'
@@ -302,8 +302,7 @@ def installed_version(module, binary):
     if not os.access(binary, os.X_OK):
         return None
     rc, out, dummy = module.run_command([binary, 'version'])
-    match = re.search(r'Nomad v(\d+\.\d+\.\d+\S*)', out or '')
-    return match.group(1) if rc == 0 and match else None
+    return version_from_cli(out) if rc == 0 else None
 
 
 def security_switches(config_dir):

@@ -32,7 +32,7 @@ def quick_start_commands():
     commands = {}
     for block in code_blocks(section, 'sh'):
         for line in block.splitlines():
-            command, _, comment = line.partition('#')
+            command, dummy, comment = line.partition('#')
             commands[command.strip()] = comment.strip()
     return commands
 
@@ -99,7 +99,7 @@ def test_every_relative_link_reaches_its_target(path):
     for target in re.findall(r'\]\(([^)\s]+)\)', text):
         if re.match(r'[a-z]+:', target):
             continue
-        file_part, _, anchor = target.partition('#')
+        file_part, dummy, anchor = target.partition('#')
         dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
         if not os.path.exists(dest):
             broken.append(target)

@@ -162,3 +162,35 @@ def test_servers_that_refuse_old_clients_wait_for_them():
     # A client installed for the first time starts on its target.
     assert versions.cluster_upgrade_problems({'s1': (None, '1.9.0')}, {'c1': (None, '1.9.0')}) == []
     assert versions.cluster_upgrade_problems({'s1': ('1.7.0', '1.8.0')}, {'c1': ('1.5.6', '1.8.0')}) == []
+
+
+@pytest.mark.parametrize('text', ['0.9.1', '1.0.0-beta2', '1.6.2+ent', '1.4.14+ent.fips1402'])
+def test_release_versions_as_the_release_site_names_them(text):
+    assert versions.release_version(text) == text
+
+
+@pytest.mark.parametrize('text', ['v0.9.1', '0.9.1/../../x', '0.9.1?x', '0.9.1~rc1', '0.9', ' 0.9.1', None, 1.6,
+                                  '\u0661.9.1'])
+def test_what_could_not_name_a_release_or_would_reshape_its_url(text):
+    with pytest.raises(ValueError, match='not a Nomad release version'):
+        versions.release_version(text)
+
+
+@pytest.mark.parametrize('output, version', [
+    ('Nomad v0.9.1 (4b2bdbd9ab68a27b10c2ee781cceaaf62e114399)\n', '0.9.1'),
+    ('Nomad v1.6.5\nBuildDate 2023-12-18T20:29:09Z\nRevision 6b06b2c\n', '1.6.5'),
+    ('Nomad v1.0.0-beta2 (x)', '1.0.0-beta2'),
+    ('some warning\nNomad v1.1.0 (x)\n', '1.1.0'),
+    ('Terraform v0.9.1', None), ('Nomad version 0.9.1', None), ('Nomad v1.x', None), ('', None), (None, None),
+])
+def test_the_release_nomad_version_prints(output, version):
+    assert versions.version_from_cli(output) == version
+
+
+def test_every_reader_of_a_version_is_this_one():
+    from ansible_collections.nomadops.nomad.plugins.module_utils import release
+    from ansible_collections.nomadops.nomad.plugins.modules import nomad_agent_config, nomad_host_info
+    assert release.release_version is versions.release_version
+    assert release.version_from_cli is versions.version_from_cli
+    assert nomad_agent_config.version_from_cli is versions.version_from_cli
+    assert nomad_host_info.version_from_cli is versions.version_from_cli
