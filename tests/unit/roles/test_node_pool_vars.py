@@ -18,6 +18,7 @@ PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAY = '''- hosts: h1
   gather_facts: false
   vars_files:
+    - {root}/roles/nomad_agent/defaults/main.yml
     - {root}/roles/nomad_client/defaults/main.yml
     - {root}/roles/nomad_client/vars/main.yml
     - {root}/roles/nomad_server/defaults/main.yml
