@@ -74,7 +74,11 @@ else
   trap 'rm -rf "$gopath"' EXIT
   mkdir -p "$gopath/src/github.com/hashicorp"
   ln -s "$src" "$gopath/src/github.com/hashicorp/nomad"
+  # GOPATH mode ignores GOTOOLCHAIN: ask module mode where that toolchain
+  # lives and run its go directly (0.9.x binaries built with Go 1.22 or newer
+  # panic at start, "encoding alphabet includes duplicate symbols").
+  go_bin="$(cd "$(mktemp -d)" && GO111MODULE=on GOFLAGS='' go env GOROOT)/bin/go"
   cd "$gopath/src/github.com/hashicorp/nomad"
-  GOPATH="$gopath" GO111MODULE=off GOFLAGS='' go build -o "$out" -ldflags "$ldflags" .
+  GOPATH="$gopath" GO111MODULE=off GOFLAGS='' GOTOOLCHAIN=local "$go_bin" build -o "$out" -ldflags "$ldflags" .
 fi
 "$out" version >&2
