@@ -77,7 +77,7 @@ else
   # GOPATH mode ignores GOTOOLCHAIN: ask module mode where that toolchain
   # lives and run its go directly (0.9.x binaries built with Go 1.22 or newer
   # panic at start, "encoding alphabet includes duplicate symbols").
-  go_bin="$(cd "$(mktemp -d)" && GO111MODULE=on GOFLAGS='' go env GOROOT)/bin/go"
+  go_bin="$(cd "$gopath" && GO111MODULE=on GOFLAGS='' go env GOROOT)/bin/go"
   cd "$gopath/src/github.com/hashicorp/nomad"
   GOPATH="$gopath" GO111MODULE=off GOFLAGS='' GOTOOLCHAIN=local "$go_bin" build -o "$out" -ldflags "$ldflags" .
 fi
