@@ -75,8 +75,9 @@ else
   mkdir -p "$gopath/src/github.com/hashicorp"
   ln -s "$src" "$gopath/src/github.com/hashicorp/nomad"
   # GOPATH mode ignores GOTOOLCHAIN: ask module mode where that toolchain
-  # lives and run its go directly (0.9.x binaries built with Go 1.22 or newer
-  # panic at start, "encoding alphabet includes duplicate symbols").
+  # lives and run its go directly (0.9.x built with this machine's Go 1.26
+  # panics at start, "encoding alphabet includes duplicate symbols"; with
+  # go1.16.15 it runs).
   go_bin="$(cd "$gopath" && GO111MODULE=on GOFLAGS='' go env GOROOT)/bin/go"
   cd "$gopath/src/github.com/hashicorp/nomad"
   GOPATH="$gopath" GO111MODULE=off GOFLAGS='' GOTOOLCHAIN=local "$go_bin" build -o "$out" -ldflags "$ldflags" .
