@@ -69,11 +69,15 @@ def replacement():
     subprocess.run(["podman", "rm", "-f", "-t", "0", "nomad3"], capture_output=True, check=True)
     failover = _seconds_until("a leader", lambda: _has_leader("nomad1"))
     detected = _seconds_until("nomad3 failed in gossip", lambda: _nomad3_not_alive("nomad1"))
+    # Autopilot's dead server cleanup (on by default; seen acting on real 1.1.0 and 1.6.5, not on 0.9.1)
+    # may have removed nomad3 from raft already.
+    voters_before = _voters("nomad1")
     started = time.time()
     proc = subprocess.run(["ansible-playbook", "-i", _inventory_with_nomad4(),
                            os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "cluster.yml")],
                           capture_output=True, text=True, timeout=900, check=False)
-    return dict(proc=proc, started=started, ended=time.time(), failover=failover, detected=failover + detected)
+    return dict(proc=proc, started=started, ended=time.time(), failover=failover, detected=failover + detected,
+                voters_before=voters_before)
 
 
 def test_the_run_brings_nomad4_in_and_takes_nomad3_out(replacement):
@@ -81,16 +85,26 @@ def test_the_run_brings_nomad4_in_and_takes_nomad3_out(replacement):
     print("leader again %.1f s after nomad3's host went; gossip had it not alive after %.1f s"
           % (replacement["failover"], replacement["detected"]))
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    removal = proc.stdout.index("Remove the servers gone for good from gossip and raft")
-    # nomad1 and nomad2 restart for their new files only after nomad3 is out of raft.
+    print("raft voters when the run began: %s" % replacement["voters_before"])
     restarts = [i for i in range(len(proc.stdout)) if proc.stdout.startswith("TASK [", i)
                 and "Restart nomad on" in proc.stdout[i:i + 200]]
-    assert restarts and min(restarts) > removal, proc.stdout[-6000:]
+    assert restarts, proc.stdout[-6000:]
+    if replacement["voters_before"] == ["nomad1", "nomad2"]:
+        # Autopilot was first: nothing was left for the run to remove.
+        return
+    # nomad1 and nomad2 restart for their new files only after nomad3 is out of raft.
+    removal = proc.stdout.index("Remove the servers gone for good from gossip and raft")
+    assert min(restarts) > removal, proc.stdout[-6000:]
+
+
+def _voters(host):
+    raft = _api(host, "/v1/operator/raft/configuration")
+    return sorted(s["Node"].rsplit(".", 1)[0] for s in raft["Servers"] if s["Voter"])
 
 
 def test_three_voters_and_three_alive_servers(replacement):
     raft = _api("nomad1", "/v1/operator/raft/configuration")
-    voters = sorted(s["Node"].rsplit(".", 1)[0] for s in raft["Servers"] if s["Voter"])
+    voters = _voters("nomad1")
     members = _api("nomad1", "/v1/agent/members")["Members"]
     alive = sorted(m["Name"].rsplit(".", 1)[0] for m in members if m["Status"] == "alive")
     print("voters %s; members %s" % (voters, [(m["Name"], m["Status"]) for m in members]))
