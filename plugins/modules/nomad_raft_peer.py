@@ -83,7 +83,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
 
 # The leader drops a peer that gossip says has left within a moment; the
@@ -185,7 +185,12 @@ def main():
                     current = cluster.peers()
         if peer and in_raft(peer, current):
             verb = 'remove %s from the raft peers of' % name
-            cluster.remove_peer(peer)
+            try:
+                cluster.remove_peer(peer)
+            except NomadAPIError as e:
+                # Autopilot's dead server cleanup may have removed it in the meantime.
+                if 'was not found in the Raft configuration' not in e.message:
+                    raise
             current = cluster.peers()
         result['voters'] = voter_names([p for p in current if p.get('ID') != peer.get('ID')]) if peer else after
     except NomadError as e:

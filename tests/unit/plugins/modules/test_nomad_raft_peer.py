@@ -117,3 +117,13 @@ def test_check_mode_and_diff_say_what_would_go_and_send_nothing(capsys):
 def test_a_server_already_gone_changes_nothing(capsys):
     srv, failed, result = run(capsys, [members(nomad3='left', nomad4='alive'), raft(without=['nomad3'])])
     assert not failed and writes(srv) == [] and result['changed'] is False
+
+
+def test_a_peer_autopilot_removed_meanwhile_is_not_an_error(capsys):
+    # Nomad's words when the peer is already gone (nomad/operator_endpoint.go).
+    gone = exchange('DELETE', '/v1/operator/raft/peer', status=500,
+                    body='address "127.0.0.1:6647" was not found in the Raft configuration')
+    srv, failed, result = run(capsys, [members(nomad3='left', nomad4='alive'), raft(), gone,
+                                       raft(without=['nomad3'])])
+    assert not failed, result
+    assert result['changed'] is True and result['voters'] == ['nomad1.global', 'nomad2.global', 'nomad4.global']
