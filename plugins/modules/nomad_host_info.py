@@ -248,6 +248,8 @@ from ansible_collections.nomadops.nomad.plugins.module_utils.versions import ver
 SIOCGIFADDR = 0x8915
 SYS_NET = '/sys/class/net'
 PROC_ROUTE = '/proc/net/route'
+# What read_hcl parsed in this call.
+PARSED = {}
 
 
 def interface_names():
@@ -384,12 +386,15 @@ def running_security(files, config_dir, http_port, token):
 
 
 def read_hcl(path):
-    """A file the roles wrote, parsed; empty when it is missing or does not parse."""
-    try:
-        with open(path) as handle:
-            return loads(handle.read(), os.path.basename(path))
-    except (IOError, OSError, HCLError):
-        return {}
+    """A file the roles wrote, parsed; empty when it is missing or does not parse. Parsed once per call:
+    security.hcl is read for the switches, the files, the running state and the members alike."""
+    if path not in PARSED:
+        try:
+            with open(path) as handle:
+                PARSED[path] = loads(handle.read(), os.path.basename(path))
+        except (IOError, OSError, HCLError):
+            PARSED[path] = {}
+    return PARSED[path]
 
 
 def first_block(value):
@@ -448,6 +453,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    PARSED.clear()
     client_dir = os.path.join(module.params['data_dir'], 'client')
     try:
         node_id = read_identity_file(os.path.join(client_dir, 'client-id'))
