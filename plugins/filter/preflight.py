@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, nomadops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ``nomadops.nomad.agent_problems``, ``server_problems`` and
-``client_problems`` filters: what is wrong with the roles' variables, in
+"""The ``nomadops.nomad.agent_problems``, ``acl_problems``, ``server_problems``
+and ``client_problems`` filters: what is wrong with the roles' variables, in
 words, before anything changes. Each is documented in its own .yml next to
 this file. Messages name variables, never the values of secrets."""
 
@@ -22,9 +22,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 from ansible.module_utils.common._collections_compat import Mapping
 
+from ansible_collections.nomadops.nomad.plugins.filter.acl_item_problems import acl_item_problems
 from ansible_collections.nomadops.nomad.plugins.filter.removed_settings import removed_settings
 from ansible_collections.nomadops.nomad.plugins.module_utils.go import parse_duration
-from ansible_collections.nomadops.nomad.plugins.module_utils.versions import has_node_pools, release_version
+from ansible_collections.nomadops.nomad.plugins.module_utils.versions import (
+    has_acl_roles,
+    has_node_pools,
+    release_version,
+)
 
 # `nomad operator keygen` prints base64 of 16 bytes; Nomad takes 16, 24 or 32.
 _GOSSIP_KEY = re.compile(r'^([A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{32}|[A-Za-z0-9+/]{43}=)$')
@@ -32,6 +37,11 @@ _GOSSIP_KEY = re.compile(r'^([A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{32}|[A-Za-z0-9+/]
 _NODE_POOL_NAME = re.compile(r'^[a-zA-Z0-9_-]{1,128}$')
 _BUILTIN_POOLS = ('default', 'all')
 _TLS_FILES = ('nomad_tls_ca_file', 'nomad_tls_ca_key_file', 'nomad_tls_cert_file', 'nomad_tls_key_file')
+# The management token's secret given to the bootstrap: a UUID as Nomad writes
+# them, lower case.
+_UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z')
+_ACL_SETTINGS = ('nomad_acl_policies', 'nomad_acl_roles', 'nomad_acl_tokens', 'nomad_acl_anonymous_policy',
+                 'nomad_acl_bootstrap_secret')
 
 
 def _settings(name, value, needed):
@@ -101,6 +111,28 @@ def agent_problems(settings, host, groups):
             if s[name] and not os.path.isfile(os.path.expanduser(s[name])):
                 problems.append('%s names %s, which is not a file on the controller.' % (name, s[name]))
     return problems + removed_settings({'nomad_config_extra': s['nomad_config_extra']}, s['nomad_version'])
+
+
+def acl_problems(settings):
+    """What is wrong with the ACL variables both parts share: their items
+    (acl_item_problems), and whether ACLs are on and the release has them."""
+    s = _settings('acl_problems', settings, ('nomad_version', 'nomad_acl_enabled') + _ACL_SETTINGS)
+    secret = s['nomad_acl_bootstrap_secret']
+    problems = (acl_item_problems(s['nomad_acl_policies'], 'nomad_acl_policies', ['name'], [['rules', 'rules_src']])
+                + acl_item_problems(s['nomad_acl_roles'], 'nomad_acl_roles', ['name', 'policies'])
+                + acl_item_problems(s['nomad_acl_tokens'], 'nomad_acl_tokens', ['name']))
+    if not _on(s['nomad_acl_enabled']) and any(s[name] for name in _ACL_SETTINGS):
+        problems.append('nomad_acl_policies, nomad_acl_roles, nomad_acl_tokens, nomad_acl_anonymous_policy and '
+                        'nomad_acl_bootstrap_secret need nomad_acl_enabled: true.')
+    # A nomad_version that names no release is agent_problems' to report.
+    release = _release(s['nomad_version'])
+    if (secret or s['nomad_acl_roles']) and release and not has_acl_roles(release):
+        problems.append('nomad_acl_bootstrap_secret and nomad_acl_roles need Nomad 1.4 or newer; nomad_version is '
+                        '%s.' % (release,))
+    if secret and not (isinstance(secret, string_types) and _UUID.match(secret)):
+        problems.append('nomad_acl_bootstrap_secret must be a UUID such as 2b778dd9-f5f1-6f29-b4b4-9a5fa948757a '
+                        '(the value is not shown here because it is a secret).')
+    return problems
 
 
 def server_problems(settings, servers):
@@ -181,5 +213,5 @@ def client_problems(settings):
 class FilterModule(object):
 
     def filters(self):
-        return {'agent_problems': agent_problems, 'server_problems': server_problems,
+        return {'agent_problems': agent_problems, 'acl_problems': acl_problems, 'server_problems': server_problems,
                 'client_problems': client_problems}

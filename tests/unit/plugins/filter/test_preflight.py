@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""agent_problems, server_problems, client_problems: preflight's words, each
-message from the input that earns it, and silence for the roles' defaults."""
+"""agent_problems, acl_problems, server_problems, client_problems: preflight's
+words, each message from the input that earns it, and silence for the roles'
+defaults."""
 
 import os
 
@@ -13,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nomadops.nomad.plugins.filter.preflight import (
     FilterModule,
+    acl_problems,
     agent_problems,
     client_problems,
     server_problems,
@@ -27,6 +29,13 @@ def agent(**changes):
                     nomad_bin_dir='/usr/local/bin', nomad_encrypt='', nomad_tls_enable=False,
                     nomad_tls_dir='~/.nomadops/tls', nomad_tls_ca_file='', nomad_tls_ca_key_file='',
                     nomad_tls_cert_file='', nomad_tls_key_file='', nomad_config_extra={})
+    settings.update(changes)
+    return settings
+
+
+def acl(**changes):
+    settings = dict(nomad_version='1.6.5', nomad_acl_enabled=False, nomad_acl_policies=[], nomad_acl_roles=[],
+                    nomad_acl_tokens=[], nomad_acl_anonymous_policy='', nomad_acl_bootstrap_secret='')
     settings.update(changes)
     return settings
 
@@ -47,8 +56,8 @@ def client(**changes):
 
 
 def test_registered():
-    assert FilterModule().filters() == {'agent_problems': agent_problems, 'server_problems': server_problems,
-                                        'client_problems': client_problems}
+    assert FilterModule().filters() == {'agent_problems': agent_problems, 'acl_problems': acl_problems,
+                                        'server_problems': server_problems, 'client_problems': client_problems}
 
 
 def test_the_roles_defaults_raise_nothing():
@@ -62,6 +71,7 @@ def test_the_roles_defaults_raise_nothing():
     shared = {key: value for key, value in agent_defaults.items() if '{{' not in str(value)}
     assert agent_problems(agent(**{key: value for key, value in shared.items() if key in agent()}),
                           's1', GROUPS) == []
+    assert acl_problems(acl(**{key: value for key, value in shared.items() if key in acl()})) == []
     assert server_problems(server(**{key: value for key, value in server_defaults.items()
                                      if key in server() and '{{' not in str(value)}), GROUPS['nomad_servers']) == []
     merged = dict(shared, **client_defaults)
@@ -265,3 +275,99 @@ def test_server_hcl_not_rendered_yet_is_no_problem():
     from jinja2 import Undefined
     assert server_problems(server(nomad_server_settings=Undefined(name='nomad_server_settings')),
                            GROUPS['nomad_servers']) == []
+
+
+SECRET = '8f4c1e2a-93b7-4d06-a1c5-7e2d9b3f6a10'
+POLICY = {'name': 'web-submit', 'rules': 'namespace "web" {}'}
+ACL_OFF = ('nomad_acl_policies, nomad_acl_roles, nomad_acl_tokens, nomad_acl_anonymous_policy and '
+           'nomad_acl_bootstrap_secret need nomad_acl_enabled: true.')
+NOT_A_UUID = ('nomad_acl_bootstrap_secret must be a UUID such as 2b778dd9-f5f1-6f29-b4b4-9a5fa948757a (the value is '
+              'not shown here because it is a secret).')
+
+
+def test_acl_variables_that_work():
+    assert acl_problems(acl(nomad_acl_enabled='true', nomad_acl_bootstrap_secret=SECRET,
+                            nomad_acl_policies=[POLICY],
+                            nomad_acl_roles=[{'name': 'deployers', 'policies': ['web-submit']}],
+                            nomad_acl_tokens=[{'name': 'ci', 'roles': ['deployers']}],
+                            nomad_acl_anonymous_policy='namespace "default" { policy = "read" }')) == []
+    # Policies and tokens, without roles or a bootstrap secret, work on Nomad before 1.4.
+    assert acl_problems(acl(nomad_version='0.9.1', nomad_acl_enabled=True, nomad_acl_policies=[POLICY],
+                            nomad_acl_tokens=[{'name': 'ci', 'policies': ['web-submit']}])) == []
+
+
+@pytest.mark.parametrize('name, value', [
+    ('nomad_acl_policies', [POLICY]),
+    ('nomad_acl_roles', [{'name': 'deployers', 'policies': ['web-submit']}]),
+    ('nomad_acl_tokens', [{'name': 'ci'}]),
+    ('nomad_acl_anonymous_policy', 'namespace "default" { policy = "read" }'),
+    ('nomad_acl_bootstrap_secret', SECRET),
+])
+def test_an_acl_variable_without_acls_on(name, value):
+    assert acl_problems(acl(**{name: value})) == [ACL_OFF]
+    assert acl_problems(acl(nomad_acl_enabled='no', **{name: value})) == [ACL_OFF]
+
+
+@pytest.mark.parametrize('version', ['0.9.1', '1.3.16', '1.3.0-rc1'])
+@pytest.mark.parametrize('changes', [
+    dict(nomad_acl_bootstrap_secret=SECRET),
+    dict(nomad_acl_roles=[{'name': 'deployers', 'policies': ['web-submit']}]),
+])
+def test_a_bootstrap_secret_or_roles_before_1_4(version, changes):
+    got = acl_problems(acl(nomad_version=version, nomad_acl_enabled=True, **changes))
+    assert got == ['nomad_acl_bootstrap_secret and nomad_acl_roles need Nomad 1.4 or newer; nomad_version is %s.'
+                   % (version,)]
+    assert SECRET not in got[0]
+
+
+@pytest.mark.parametrize('version', ['1.4.0', '1.4.14+ent', '1.6.5'])
+def test_a_bootstrap_secret_and_roles_from_1_4(version):
+    assert acl_problems(acl(nomad_version=version, nomad_acl_enabled=True, nomad_acl_bootstrap_secret=SECRET,
+                            nomad_acl_roles=[{'name': 'deployers', 'policies': ['web-submit']}])) == []
+
+
+@pytest.mark.parametrize('version', ['v1.3.16', 'latest', ''])
+def test_a_version_that_names_no_release_is_left_to_agent_problems(version):
+    assert acl_problems(acl(nomad_version=version, nomad_acl_enabled=True, nomad_acl_bootstrap_secret=SECRET)) == []
+    assert agent_problems(agent(nomad_version=version), 's1', GROUPS) == [
+        'nomad_version must be a release version such as 0.9.1 or 1.1.0; got %s.' % (version,)]
+
+
+@pytest.mark.parametrize('secret', [
+    'not-a-uuid-but-a-secret-all-the-same',
+    SECRET.upper(),
+    SECRET[:-1],
+    SECRET + '\n',
+    SECRET.replace('-', ''),
+    12345,
+])
+def test_a_bootstrap_secret_that_is_no_uuid_is_refused_without_showing_it(secret):
+    got = acl_problems(acl(nomad_acl_enabled=True, nomad_acl_bootstrap_secret=secret))
+    assert got == [NOT_A_UUID]
+    assert str(secret).strip() not in got[0]
+
+
+def test_the_acl_items_are_checked_too():
+    got = acl_problems(acl(nomad_acl_enabled=True,
+                           nomad_acl_policies=[{'rules': 'x'}, {'name': 'a'}],
+                           nomad_acl_roles=[{'name': 'r'}],
+                           nomad_acl_tokens=[{'roles': ['r']}]))
+    assert got == ['nomad_acl_policies[0] has no name.',
+                   'nomad_acl_policies[1] (a) needs one of rules, rules_src.',
+                   'nomad_acl_roles[0] (r) has no policies.',
+                   'nomad_acl_tokens[0] has no name.']
+
+
+def test_every_acl_problem_at_once_without_the_secret():
+    secret = 'not-a-uuid-but-a-secret-all-the-same'
+    got = acl_problems(acl(nomad_version='0.9.1', nomad_acl_bootstrap_secret=secret,
+                           nomad_acl_roles=[{'name': 'r', 'policies': ['a']}]))
+    assert got == [ACL_OFF,
+                   'nomad_acl_bootstrap_secret and nomad_acl_roles need Nomad 1.4 or newer; nomad_version is 0.9.1.',
+                   NOT_A_UUID]
+    assert not [message for message in got if secret in message]
+
+
+def test_acl_input_that_is_not_the_variables():
+    with pytest.raises(AnsibleFilterError, match='acl_problems: its input lacks nomad_acl_bootstrap_secret'):
+        acl_problems({key: value for key, value in acl().items() if key != 'nomad_acl_bootstrap_secret'})
