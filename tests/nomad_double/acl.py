@@ -14,7 +14,7 @@ import json
 import re
 
 from . import jobs as jobsmod
-from .product import hcl
+from . import hclparse
 from .util import IS_1X, IS_16, new_id, rfc3339
 
 POLICY_NAME_RE = re.compile(r'^[a-zA-Z0-9-]{1,128}$')
@@ -65,12 +65,23 @@ def _go_namespace(ns):
     return text + '}'
 
 
-def _attrs(item):
-    out = {}
-    if isinstance(item.val, hcl.ObjectType):
-        for inner in item.val.list.items:
-            if len(inner.keys) == 1:
-                out[inner.key_names[0].lower()] = inner
+def _lower(body):
+    """A block's attributes by lower-case name (Go's HCL decoding ignores case)."""
+    return {k.lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+
+
+def _labelled(value):
+    """(label, body) of each block under one keyword: ``namespace "x" {}``
+    comes from pyhcl as {"x": {...}}, an unlabelled ``namespace {}`` as its
+    attributes, which are not all blocks."""
+    out = []
+    for obj in value if isinstance(value, list) else [value]:
+        if not isinstance(obj, dict):
+            continue
+        if obj and all(isinstance(v, dict) for v in obj.values()) and 'variables' not in _lower(obj):
+            out.extend(obj.items())
+        else:
+            out.append(('', obj))
     return out
 
 
@@ -80,52 +91,44 @@ def parse_rules(rules):
     if not rules:
         return parsed
     try:
-        tree = hcl.parse(rules)
-    except hcl.HCLError as e:
-        message, line, column = e.message, e.line, e.column
-        if line is None and ' (the block opened at ' in message:
-            # The collection's parser names the opening brace; Go's hcl names
-            # where it met the end of the text (recorded: "At 3:2" for two
-            # lines and a final newline).
-            message = message.split(' (the block opened at ')[0]
-            line, column = rules.count('\n') + 1, len(rules.rsplit('\n', 1)[-1]) + 2
-            if not IS_1X:
-                # 0.9.1's hcl names no position here (recorded).
-                raise ValueError('Failed to parse ACL Policy: %s' % message)
-        raise ValueError('Failed to parse ACL Policy: At %d:%d: %s' % (line or 0, column or 0, message))
+        doc = hclparse.loads(rules)
+    except hclparse.SyntaxErr as e:
+        raise ValueError('Failed to parse ACL Policy: %s' % e.positioned())
     found = False
-    for item in tree.items:
-        kind = item.key_names[0].lower()
-        attrs = _attrs(item)
+    for keyword, value in doc.items():
+        kind = keyword.lower()
         if kind == 'namespace':
-            found = True
-            label = item.key_names[1] if len(item.key_names) > 1 else ''
-            caps = hcl.decode(attrs['capabilities'].val) if 'capabilities' in attrs else None
-            ns = {'Name': label, 'Policy': hcl.decode(attrs['policy'].val) if 'policy' in attrs else '',
-                  'Capabilities': caps, 'Variables': None}
-            if not label and not IS_16:
-                # 1.1.0 stores such a rule (recorded): it grants nothing the double checks.
-                ns['Name'] = ''
-            elif not NAMESPACE_RE.match(label):
-                raise ValueError('Invalid namespace name: %s' % _go_namespace(ns))
-            if ns['Policy'] and ns['Policy'] not in POLICIES:
-                raise ValueError('Invalid namespace policy: %s' % _go_namespace(ns))
-            for cap in caps or []:
-                if cap not in CAPABILITIES:
-                    raise ValueError("Invalid namespace capability '%s': %s" % (cap, _go_namespace(ns)))
-            if 'variables' in attrs and IS_16:
-                paths = []
-                block = attrs['variables'].val
-                for path in block.list.items if isinstance(block, hcl.ObjectType) else []:
-                    if path.key_names[0] == 'path' and len(path.key_names) > 1:
-                        inner = _attrs(path)
-                        paths.append({'PathSpec': path.key_names[1], 'Capabilities':
-                                      hcl.decode(inner['capabilities'].val) if 'capabilities' in inner else []})
-                ns['Variables'] = {'Paths': paths}
-            parsed['namespaces'].append(ns)
+            for label, body in _labelled(value):
+                found = True
+                attrs = _lower(body)
+                caps = attrs.get('capabilities')
+                ns = {'Name': label, 'Policy': attrs.get('policy') or '', 'Capabilities': caps, 'Variables': None}
+                if not label and not IS_16:
+                    # 1.1.0 stores such a rule (recorded): it grants nothing the double checks.
+                    ns['Name'] = ''
+                elif not NAMESPACE_RE.match(label):
+                    raise ValueError('Invalid namespace name: %s' % _go_namespace(ns))
+                if ns['Policy'] and ns['Policy'] not in POLICIES:
+                    raise ValueError('Invalid namespace policy: %s' % _go_namespace(ns))
+                for cap in caps or []:
+                    if cap not in CAPABILITIES:
+                        raise ValueError("Invalid namespace capability '%s': %s" % (cap, _go_namespace(ns)))
+                if 'variables' in attrs and IS_16:
+                    paths = []
+                    for vars_body in attrs['variables'] if isinstance(attrs['variables'], list) else [
+                            attrs['variables']]:
+                        for spec, inner in _labelled(_lower(vars_body).get('path') or {}):
+                            if spec:
+                                paths.append({'PathSpec': spec,
+                                              'Capabilities': _lower(inner).get('capabilities') or []})
+                    ns['Variables'] = {'Paths': paths}
+                parsed['namespaces'].append(ns)
         elif kind in ('agent', 'node', 'operator', 'quota', 'plugin'):
             found = True
-            policy = hcl.decode(attrs['policy'].val) if 'policy' in attrs else ''
+            bodies = value if isinstance(value, list) else [value]
+            policy = ''
+            for body in bodies:
+                policy = _lower(body).get('policy', policy)
             allowed = ('deny', 'read', 'list') if kind == 'plugin' else ('deny', 'read', 'write')
             if policy not in allowed:
                 raise ValueError('Invalid %s policy: &acl.%sPolicy{Policy:%s}'

@@ -1,34 +1,99 @@
 # Copyright: (c) 2026, nomadops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Agent configuration of the double: loading (through the collection's own
-agent_config and hcl modules), then the checks and address normalization
+"""Agent configuration of the double: loading (HCL1 through pyhcl, see
+hclparse), the key and value checks of the real release (recorded from its
+binary: tests/recordings/nomad-*/agent_config.json, made by
+tests/real/record_agent_keys.py), then the checks and address normalization
 ``nomad agent`` does before it starts, with Nomad 0.9.1's messages (1.1.0's
 in the 1.1.0 personality)."""
 
-import inspect
+import base64
+import binascii
 import json
 import os
 import re
 import socket
 
-from .product import agent_config, hcl
-from .util import IS_1X, IS_16, TLS, VERSION, interface_ipv4, private_ipv4, split_addr
+from . import hclparse
+from .util import IS_1X, IS_16, TLS, interface_ipv4, private_ipv4, recording, split_addr
 
 
 class StartupError(Exception):
     """``nomad agent`` prints ``==> MESSAGE`` on stderr and exits 1."""
 
 
+# Go's time.ParseDuration: a sequence of decimal numbers with units, or a bare 0.
+_UNIT_SECONDS = {'ns': 1e-9, 'us': 1e-6, '\u00b5s': 1e-6, '\u03bcs': 1e-6, 'ms': 1e-3, 's': 1.0, 'm': 60.0,
+                 'h': 3600.0}
+_DURATION_PART = re.compile(r'(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)')
+
+
+def go_duration(value):
+    """Seconds of a Go duration string (an int counts as nanoseconds), or ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return value / 1e9
+    text = str(value)
+    sign = -1 if text.startswith('-') else 1
+    body = text.lstrip('+-')
+    if body == '0':
+        return 0.0
+    total, pos = 0.0, 0
+    while pos < len(body):
+        m = _DURATION_PART.match(body, pos)
+        if not m:
+            raise ValueError(value)
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if not body:
+        raise ValueError(value)
+    return sign * total
+
+
 def duration(value, default):
     if value in (None, ''):
         return default
-    return agent_config.parse_duration(value) / 1e9
+    return go_duration(value)
 
 
 def _truthy(v):
     if isinstance(v, str):
         return v.lower() in ('1', 't', 'true')
     return bool(v)
+
+
+# ----------------------------------------------------------------- loading
+
+def _release_keys():
+    """What the real release of this personality accepts (record_agent_keys.py)."""
+    name = 'nomad-1.6.5' if IS_16 else 'nomad-1.1.0' if IS_1X else 'nomad-0.9.1'
+    return recording(name + '/agent_config.json')
+
+
+_KEYS = None
+
+
+def release_keys():
+    global _KEYS
+    if _KEYS is None:
+        _KEYS = _release_keys()
+    return _KEYS
+
+
+def config_files(path):
+    """What ``-config PATH`` reads: the file, or a directory's *.hcl and *.json
+    in lexical order, leaving out subdirectories and editors' temporary files."""
+    if not os.path.isdir(path):
+        return [path]
+    found = []
+    for name in sorted(os.listdir(path)):
+        if not name.endswith(('.hcl', '.json')) or os.path.isdir(os.path.join(path, name)):
+            continue
+        if name.endswith('~') or name.startswith('.#') or (name.startswith('#') and name.endswith('#')):
+            continue
+        found.append(os.path.join(path, name))
+    return found
 
 
 def load(paths):
@@ -39,79 +104,207 @@ def load(paths):
         if not os.path.exists(path):
             raise StartupError('Error loading configuration from %s: stat %s: no such file or directory'
                                % (path, path))
+        for fn in config_files(path):
+            try:
+                config = _load_file(fn)
+            except _FileError as e:
+                raise StartupError('Error loading configuration from %s: Error loading %s: %s' % (path, fn, e))
+            merged = merge(merged, config)
+            files.append(fn)
+    return merged, files
+
+
+class _FileError(Exception):
+    """What the release says after ``Error loading FILE: ``."""
+
+
+def _load_file(fn):
+    with open(fn) as f:
+        text = f.read()
+    if fn.endswith('.json'):
         try:
+            config = json.loads(text)
+        except ValueError as e:
+            raise _FileError('error parsing: %s' % e)
+        if not isinstance(config, dict):
+            raise _FileError('error parsing: root should be an object')
+    else:
+        try:
+            config = hclparse.loads(text)
+        except hclparse.SyntaxErr as e:
+            if IS_16:
+                raise _FileError('failed to decode HCL file %s: %s' % (fn, e.positioned()))
             if IS_1X:
-                cfg, fl = _load_1x(path)
-            else:
-                cfg, fl = agent_config.load([path], loads=_loads)
-        except agent_config.AgentConfigError as e:
-            raise StartupError(agent_config.nomad_load_error(path, e))
-        merged = agent_config.merge(merged, cfg)
-        files.extend(fl)
-    return merged, files
-
-
-def _load_1x(path):
-    """agent_config.load, but without its 0.9.1 key check, which would refuse
-    every key 1.x added; the 1.1 schema is used when agent_config has one."""
-    merged = {}
-    files = []
-    for fn in agent_config.config_files(path):
-        with open(fn) as f:
-            text = f.read()
-        if fn.endswith('.json'):
-            try:
-                config = json.loads(text)
-            except ValueError as e:
-                raise agent_config.AgentConfigError('error parsing: %s' % e, fn)
-        else:
-            try:
-                config = hcl.loads(text, fn)
-            except hcl.HCLError as e:
                 # 1.1.0 no longer puts "error parsing: " in front (cli/86).
-                raise agent_config.AgentConfigError(hcl_nomad_message(e, text), fn, e.line)
-        _validate_1x(config, fn, text)
-        merged = agent_config.merge(merged, config)
-        files.append(fn)
-    return merged, files
+                raise _FileError(e.positioned())
+            raise _FileError('error parsing: ' + e.positioned())
+    check_keys(config, fn)
+    return config
 
 
-def _validate_1x(config, filename, text):
-    # Feature-detected: the 1.1 schema is being added to agent_config.validate
-    # separately, and this must work with and without it.
-    params = inspect.signature(agent_config.validate).parameters
-    if 'schema' in params:
-        # The collection has no schema for 1.6 (versions.agent_schema), and 1.1's
-        # would refuse what 1.6 added, such as client { node_pool }.
-        agent_config.validate(config, filename, text, schema=None if IS_16 else '1.1')
-    elif 'version' in params:
-        agent_config.validate(config, filename, text, version=VERSION)
-    elif not isinstance(config, dict):
-        raise agent_config.AgentConfigError('error parsing: root should be an object', filename)
+def _blocks(obj):
+    """A block's objects: pyhcl gives one object, JSON may give a list of them."""
+    items = [obj] if isinstance(obj, dict) else obj if isinstance(obj, list) else []
+    return [o for o in items if isinstance(o, dict)]
 
 
-def _loads(text, filename):
+def _objects_at(config, path):
+    objs = [config]
+    for part in path.split('.') if path else ():
+        if part == '*':
+            objs = [body for o in objs for body in o.values() for body in _blocks(body)]
+        else:
+            objs = [sub for o in objs for sub in _blocks(o.get(part))]
+    return objs
+
+
+def _value_refused(template, value):
+    """Whether the release refuses value where it refused "zz" with template."""
+    if value is None or isinstance(value, (dict, list)):
+        return False
+    text = value if isinstance(value, str) else None
+    if re.search(r'ParseInt', template):
+        if isinstance(value, (int, float)):
+            return False
+        try:
+            int(text, 0)
+            return False
+        except ValueError:
+            return True
+    if re.search(r'ParseFloat', template):
+        if isinstance(value, (int, float)):
+            return False
+        try:
+            float(text)
+            return False
+        except ValueError:
+            return True
+    if re.search(r'ParseBool|decodeBool', template):
+        return text is not None and text not in ('1', 't', 'T', 'TRUE', 'true', 'True',
+                                                 '0', 'f', 'F', 'FALSE', 'false', 'False')
+    if re.search(r'duration', template):
+        if text == '':
+            return False
+        try:
+            go_duration(value)
+            return False
+        except ValueError:
+            return True
+    return False
+
+
+def _value_error(template, value, fn):
+    shown = value if isinstance(value, str) else json.dumps(value)
+    return re.sub(r'\bzz\b', lambda _m: shown, template).replace('agent.hcl', fn)
+
+
+def _first_bad_value(keys, config, paths, fn, durations):
+    for path in paths:
+        block = keys['blocks'].get(path)
+        if not block or block['any_key']:
+            continue
+        for obj in _objects_at(config, path):
+            for key, value in obj.items():
+                template = block['values'].get(key)
+                if template and ('duration' in template) == durations and _value_refused(template, value):
+                    raise _FileError(_value_error(template, value, fn))
+
+
+def _unknown_keys(keys, config, path, fn):
+    block = keys['blocks'][path]
+    for obj in _objects_at(config, path):
+        bad = [k for k in obj if k not in block['keys']]
+        if not bad:
+            continue
+        template = keys['unknown'][path]
+        if IS_1X:
+            raise _FileError(template.replace('{key}', ', '.join(bad)))
+        # go-multierror's list: "N error(s) occurred:\n\n* ...\n* ...".
+        head, item = template.rsplit('1 error(s) occurred:\n\n', 1)
+        raise _FileError('%s%d error(s) occurred:\n\n%s' % (head, len(bad), '\n'.join(
+            item.replace('{key}', k) for k in bad)))
+
+
+def check_keys(config, fn):
+    """The release's refusal of unknown keys and undecodable values, in its order."""
+    keys = release_keys()
+    order = keys['order']
+    if IS_1X:
+        # 1.x decodes the whole file first (stopping at the first value it
+        # cannot use), then parses durations, then looks for unused keys.
+        _first_bad_value(keys, config, order, fn, durations=False)
+        _first_bad_value(keys, config, order, fn, durations=True)
+        for path in order:
+            _unknown_keys(keys, config, path, fn)
+        return
+    # 0.9.1 checks block by block: its keys, then its values.
+    for path in order:
+        _unknown_keys(keys, config, path, fn)
+        _first_bad_value(keys, config, [path], fn, durations=False)
+        _first_bad_value(keys, config, [path], fn, durations=True)
+
+
+# Lists that a later file extends rather than replaces.
+_APPENDED = (('client', 'servers'), ('server', 'retry_join'), ('server', 'start_join'))
+
+
+def merge(base, over, parent=''):
+    """``over`` merged into ``base`` as Nomad merges config files: blocks key
+    by key, scalars and other lists replaced (a few lists appended)."""
+    out = dict(base)
+    for key, value in over.items():
+        objs = _blocks(value) if isinstance(value, (dict, list)) else []
+        is_block = isinstance(value, dict) or (isinstance(value, list) and value and len(objs) == len(value))
+        if is_block:
+            merged = out.get(key) if isinstance(out.get(key), dict) else {}
+            for obj in objs:
+                merged = merge(merged, obj, key)
+            out[key] = merged
+        elif (parent, key) in _APPENDED and isinstance(value, list):
+            out[key] = list(out.get(key) or []) + value
+        else:
+            out[key] = value
+    return out
+
+
+# ------------------------------------------------ checks of the merged config
+
+def startup_problem(cfg):
+    """The first of ``nomad agent``'s checks of the merged config that fails
+    (recorded: cli/43, 44, 47, 89-91), as it words it, or None."""
+    server = cfg.get('server') or {}
+    client = cfg.get('client') or {}
+    if not (_truthy(server.get('enabled')) or _truthy(client.get('enabled'))):
+        return 'Must specify either server, client or dev mode for the agent.'
+    if server.get('encrypt'):
+        try:
+            gossip_key(server['encrypt'])
+        except ValueError as e:
+            return 'Invalid encryption key: %s' % e
+    data_dir = cfg.get('data_dir') or ''
+    dirs = (('data-dir', data_dir), ('plugin-dir', cfg.get('plugin_dir') or (
+        os.path.join(data_dir, 'plugins') if data_dir else '')), ('alloc-dir', client.get('alloc_dir')),
+        ('state-dir', client.get('state_dir')))
+    for name, value in dirs:
+        if value and not os.path.isabs(value):
+            return '%s must be given as an absolute path: got %s' % (name, value)
+    if _truthy(server.get('enabled')) and not data_dir:
+        return 'Must specify data directory'
+    if _truthy(client.get('enabled')) and not data_dir and not (client.get('alloc_dir') and client.get('state_dir')):
+        return 'Must specify the state, alloc dir, and plugin dir if data-dir is omitted.'
+    return None
+
+
+def gossip_key(text):
+    """The key's bytes; ValueError in Go's base64 words (the offset of the first bad byte)."""
     try:
-        return hcl.loads(text, filename)
-    except hcl.HCLError as e:
-        err = Exception(hcl_nomad_message(e))
-        err.line = e.line
-        err.nomad_message = 'error parsing: ' + hcl_nomad_message(e)
-        raise err
-
-
-def hcl_nomad_message(e, text=None):
-    """HCL1's own words for a syntax error (our parser adds a hint in parentheses).
-
-    With ``text`` (1.1.0's HCL1), an error at the end of the file gets the
-    position 1.1.0 gives it: the line after the last one, column 2 (cli/86).
-    """
-    msg = re.sub(r' \(the [^)]*\)$', '', e.message)
-    if e.line is not None:
-        return 'At %d:%d: %s' % (e.line, e.column or 0, msg)
-    if text is not None and msg.endswith('got: EOF'):
-        return 'At %d:%d: %s' % (text.count('\n') + 1, len(text.rsplit('\n', 1)[-1]) + 2, msg)
-    return msg
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    for i, ch in enumerate(text):
+        if not (ch.isascii() and (ch.isalnum() or ch in '+/')):
+            raise ValueError('illegal base64 data at input byte %d' % i)
+    raise ValueError('illegal base64 data at input byte %d' % (len(text) - len(text) % 4))
 
 
 class Settings(object):
@@ -192,12 +385,11 @@ class Settings(object):
             # recording (cli/89) named the plugin dir, so the double does too.
             raise StartupError('plugin-dir must be given as an absolute path: got %s'
                                % os.path.join(data_dir, 'plugins'))
-        try:
-            agent_config.check_merged(self.cfg)
-        except agent_config.AgentConfigError as e:
-            raise StartupError(e.message)
+        problem = startup_problem(self.cfg)
+        if problem:
+            raise StartupError(problem)
         key = self.cfg['server'].get('encrypt')
-        self.encrypt_key = agent_config.check_encrypt_key(key) if key else None
+        self.encrypt_key = gossip_key(key) if key else None
 
     def keyring_check(self):
         """Run at start, after the banner, like Nomad's setupKeyrings."""

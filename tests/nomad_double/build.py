@@ -5,8 +5,9 @@
     python tests/nomad_double/build.py OUT [--version 0.9.0|1.1.0]
 
 OUT is a Python zipapp (``#!/usr/bin/env python3``, mode 0755) bundling the
-double and copies of the collection modules it reuses for agent configs (hcl,
-go, agent_config), so it runs on a host that has nothing but python3.
+double and the HCL1 parser it reads agent configs and ACL policies with
+(pyhcl, pure Python, taken from the Python that runs the build), so it runs
+on a host that has nothing but python3. Nothing of the collection is in it.
 The version also picks the behaviour: any version from 1.0 on gets the
 Nomad 1.1.0 personality, anything else 0.9.1's (see util.IS_1X).
 """
@@ -17,9 +18,13 @@ import shutil
 import tempfile
 import zipapp
 
+try:
+    import hcl
+except ImportError:
+    raise SystemExit('building the Nomad test double needs pyhcl (pip install -r requirements-dev.txt)')
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PRODUCT = ('hcl.py', 'go.py', 'agent_config.py')
 MAIN = 'import sys\nfrom nomad_double.cli import main\nsys.exit(main())\n'
 
 
@@ -42,17 +47,9 @@ def build(out, version=None):
             shutil.copytree(recordings, os.path.join(pkg, 'recordings'),
                             ignore=shutil.ignore_patterns('transcripts', 'jobspec', 'jobspec-reference',
                                                           'jobspec-api-parse', '*.md'))
-        mu = os.path.join(stage, 'ansible_collections', 'nomadops', 'nomad', 'plugins', 'module_utils')
-        os.makedirs(mu)
-        d = mu
-        while d != stage:
-            with open(os.path.join(d, '__init__.py'), 'w'):
-                pass
-            d = os.path.dirname(d)
-        for name in PRODUCT:
-            src = os.path.join(ROOT, 'plugins', 'module_utils', name)
-            if os.path.exists(src):
-                shutil.copy2(src, mu)
+        # pyhcl (import name hcl) and the ply it carries inside it.
+        shutil.copytree(os.path.dirname(hcl.__file__), os.path.join(stage, 'hcl'),
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc', 'parsetab*'))
         with open(os.path.join(stage, '__main__.py'), 'w') as f:
             f.write(MAIN)
         if version:

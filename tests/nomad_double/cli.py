@@ -520,19 +520,14 @@ def cmd_job_plan(args):
 def cmd_config_validate(args):
     """``nomad config validate PATH...`` (1.3 and later): the double's own
     loading and start-up checks, in the words Nomad 1.6.5 prints around them."""
-    from .agentcfg import StartupError, load
-    from .product import agent_config
+    from .agentcfg import StartupError, load, startup_problem
     if not args:
         return _err('Must specify at least one config file or directory')
     try:
         cfg, _files = load(args)
     except StartupError as e:
         return _err('1 error occurred:\n\t* %s\n\n' % e)
-    try:
-        agent_config.check_merged(cfg)
-        problem = None
-    except agent_config.AgentConfigError as e:
-        problem = e.message
+    problem = startup_problem(cfg)
     tls = cfg.get('tls') or {}
     tls = tls[-1] if isinstance(tls, list) and tls else tls
     # 1.6.5 warns about mTLS right after its server-or-client check.

@@ -32,6 +32,15 @@ def test_the_words_of_1_6_5(tmp_path, text, rc, stdout, stderr):
     assert validate(tmp_path) == (rc, stdout, stderr)
 
 
+def test_keys_are_those_1_6_5_takes(tmp_path):
+    """node_pool is a client key of 1.6; a misspelt one is refused in 1.6.5's words."""
+    (tmp_path / 'a.hcl').write_text('data_dir = "/opt/nomad"\nclient {\n  enabled = true\n  node_pool = "x"\n}\n')
+    assert validate(tmp_path) == (0, 'Configuration is valid!\n', MTLS)
+    (tmp_path / 'a.hcl').write_text('data_dir = "/opt/nomad"\nclient {\n  enabled = true\n  node_pol = "x"\n}\n')
+    assert validate(tmp_path) == (1, '', '1 error occurred:\n\t* Error loading configuration from %s: Error loading '
+                                  '%s: client unexpected keys node_pol\n\n\n' % (tmp_path, tmp_path / 'a.hcl'))
+
+
 def test_a_load_error_comes_as_a_multierror(tmp_path):
     rc, stdout, stderr = validate(tmp_path / 'missing')
     assert rc == 1 and stdout == ''
