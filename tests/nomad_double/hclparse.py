@@ -4,9 +4,10 @@
 that is neither Nomad's nor the collection's, so the double cannot agree
 with the collection's parser by construction.
 
-pyhcl's syntax errors are worded its own way; the one error recorded from
-real releases (a block left open at the end of the text) is given Nomad's
-words and position, every other one keeps pyhcl's words.
+pyhcl's syntax errors are worded its own way. Two kinds recorded from the
+real releases (tests/recordings/nomad-*/agent_config.json, ``syntax``) get
+Nomad's words and position: a block left open at the end of the text, and an
+illegal character; every other one keeps pyhcl's words.
 """
 
 import re
@@ -52,7 +53,9 @@ def _syntax_error(said, text):
         if IS_1X:
             err.line, err.column = text.count('\n') + 1, len(text.rsplit('\n', 1)[-1]) + 2
         return err
+    # pyhcl's lexer counts columns from 0, Go's HCL from 1.
     m = re.match(r'^Line (\d+), column (\d+), index \d+: (.*)$', said, re.S)
     if m:
-        return SyntaxErr(m.group(3), int(m.group(1)), int(m.group(2)))
+        words = 'illegal char' if m.group(3).startswith('Illegal character') else m.group(3)
+        return SyntaxErr(words, int(m.group(1)), int(m.group(2)) + 1)
     return SyntaxErr(said)

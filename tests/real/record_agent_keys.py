@@ -26,6 +26,7 @@ keys all pass ends in "Must specify either server, client or dev mode").
 * ``values``: for each known key that is not a block, the error for the value
   ``"zz"`` when loading the config refuses it (null when it does not), with
   ``zz`` standing for the value.
+* ``syntax``: the release's words for a few HCL syntax errors.
 * ``order``: the order in which the binary reports blocks with an unknown key
   (one ``zz_<block>`` in every block; the one reported is taken out, and so
   on), and ``unknown``: each block's message for one unknown key, the key
@@ -51,6 +52,15 @@ DECODING = r"strconv\.|decodeBool|can't parse time duration|invalid duration|can
 # Block paths probed; "*" is a block label.
 BLOCKS = ('', 'ports', 'addresses', 'advertise', 'client', 'client.reserved', 'client.server_join', 'server',
           'server.server_join', 'acl', 'telemetry', 'consul', 'vault', 'tls', 'sentinel', 'autopilot', 'plugin.*')
+# HCL syntax errors, to hold pyhcl's words (the double's parser) against the release's.
+SYNTAX = {
+    'open-block': 'server {\n  enabled = true\n',
+    'open-list': 'server {\n  retry_join = ["a", "b"\n}\n',
+    'open-string': 'name = "abc\n',
+    'missing-equals': 'name "x"\n',
+    'stray-brace': 'server {\n  enabled = true\n}\n}\n',
+    'illegal-char': 'name = @\n',
+}
 BLOCKS_1X = ('audit', 'limits', 'client.template', 'client.host_volume.*', 'client.host_network.*',
              'server.default_scheduler_config')
 
@@ -250,7 +260,9 @@ def record(version, binary):
             values = probe_values(prober, path, [k for k in keys if k not in subs])
             blocks[path] = {'any_key': False, 'keys': keys, 'values': values}
         order, unknown = probe_order(prober, [p for p in paths if not blocks[p]['any_key']])
-    return {'version': version, 'probes': prober.runs, 'blocks': blocks, 'order': order, 'unknown': unknown}
+        syntax = dict((name, {'text': text, 'message': prober.message(text)}) for name, text in sorted(SYNTAX.items()))
+    return {'version': version, 'probes': prober.runs, 'blocks': blocks, 'order': order, 'unknown': unknown,
+            'syntax': syntax}
 
 
 def main():
