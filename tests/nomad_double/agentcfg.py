@@ -7,8 +7,6 @@ tests/real/record_agent_keys.py), then the checks and address normalization
 ``nomad agent`` does before it starts, with Nomad 0.9.1's messages (1.1.0's
 in the 1.1.0 personality)."""
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -295,16 +293,63 @@ def startup_problem(cfg):
     return None
 
 
+_B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+
 def gossip_key(text):
-    """The key's bytes; ValueError in Go's base64 words (the offset of the first bad byte)."""
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        pass
-    for i, ch in enumerate(text):
-        if not (ch.isascii() and (ch.isalnum() or ch in '+/')):
-            raise ValueError('illegal base64 data at input byte %d' % i)
-    raise ValueError('illegal base64 data at input byte %d' % (len(text) - len(text) % 4))
+    """The key's bytes, decoded as Go's base64.StdEncoding does (newlines
+    skipped, padding required); ValueError with its words and offset."""
+    def bad(offset):
+        return ValueError('illegal base64 data at input byte %d' % offset)
+
+    sextets, si, n = [], 0, len(text)
+    while si < n:
+        quantum, j = [], 0
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    break
+                raise bad(si - j)
+            ch = text[si]
+            si += 1
+            if ch in '\r\n':
+                continue
+            if ch == '=':
+                if j < 2:
+                    raise bad(si - 1)
+                if j == 2:
+                    while si < n and text[si] in '\r\n':
+                        si += 1
+                    if si == n:
+                        raise bad(n)
+                    if text[si] != '=':
+                        raise bad(si - 1)
+                    si += 1
+                while si < n and text[si] in '\r\n':
+                    si += 1
+                if si < n:
+                    raise bad(si)
+                break
+            if ch not in _B64:
+                raise bad(si - 1)
+            quantum.append(_B64.index(ch))
+            j += 1
+        if not quantum:
+            break
+        sextets.extend(quantum)
+        if len(quantum) < 4:
+            sextets.extend([0] * (4 - len(quantum)))
+            sextets.append(len(quantum))
+            break
+    # Sextets to bytes; a padded last quantum of 2 or 3 sextets gives 1 or 2 bytes.
+    short = sextets.pop() if len(sextets) % 4 else None
+    raw = bytearray()
+    for i in range(0, len(sextets), 4):
+        value = (sextets[i] << 18) | (sextets[i + 1] << 12) | (sextets[i + 2] << 6) | sextets[i + 3]
+        raw += value.to_bytes(3, 'big')
+    if short is not None:
+        del raw[len(raw) - 3 + short - 1:]
+    return bytes(raw)
 
 
 class Settings(object):
