@@ -28,32 +28,22 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.support.ports import free_ports  # noqa: E402  (needs ROOT on the path)
+from tests.real.dev_agent import DevAgent, call  # noqa: E402  (needs ROOT on the path)
 
 # A fixed, made-up secret: what the operator would supply from a vault.
 BOOTSTRAP_SECRET = '2b778dd9-f5f1-6f29-b4b4-9a5fa948757a'
 
 CONFIG = '''name = "rec1"
-ports {{
-  http = {http}
-  rpc  = {rpc}
-  serf = {serf}
-}}
-acl {{
+acl {
   enabled = true
-}}
+}
 '''
 
 WEB_SUBMIT = '''namespace "web" {
@@ -91,27 +81,6 @@ def job(namespace):
                     'TaskGroups': [{'Name': 'g', 'Count': 1, 'Tasks': [
                         {'Name': 't', 'Driver': 'raw_exec', 'Config': {'command': '/bin/true'},
                          'Resources': {'CPU': 20, 'MemoryMB': 16}}]}]}}
-
-
-def call(address, method, path, body=None, token=None):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    req = urllib.request.Request(address + path, data=data, method=method)
-    if data is not None:
-        req.add_header('Content-Type', 'application/json')
-    if token:
-        req.add_header('X-Nomad-Token', token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            status, headers, raw = resp.status, dict(resp.headers.items()), resp.read()
-    except urllib.error.HTTPError as e:
-        status, headers, raw = e.code, dict(e.headers.items()), e.read()
-    text = raw.decode('utf-8')
-    try:
-        payload = json.loads(text) if text else text
-    except ValueError:
-        payload = text
-    headers = dict((k, v) for k, v in headers.items() if k.lower() not in ('date',))
-    return status, headers, payload
 
 
 class Recorder(object):
@@ -177,21 +146,6 @@ class Recorder(object):
 def trim_self(body):
     return ({'config': {'Version': body['config']['Version']}},
             'only config.Version is kept: the rest describes the recording machine')
-
-
-def wait_ready(address, proc, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit('the agent exited with %s' % proc.returncode)
-        try:
-            dummy, dummy, leader = call(address, 'GET', '/v1/status/leader')
-            if leader:
-                return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise SystemExit('the agent was not ready after %ds' % timeout)
 
 
 def walk(rec, version):
@@ -420,33 +374,13 @@ def main():
     binary = os.path.abspath(args.binary)
     version = binary_version(binary)
     out = args.out or os.path.join(ROOT, 'tests', 'recordings', 'nomad-%d.%d.%d' % version, 'acl')
-    work = tempfile.mkdtemp(prefix='nomad-acl-')
-    http, rpc, serf = free_ports(3)
-    with open(os.path.join(work, 'ports.hcl'), 'w') as f:
-        f.write(CONFIG.format(http=http, rpc=rpc, serf=serf))
-    address = 'http://127.0.0.1:%d' % http
-    log = open(os.path.join(work, 'agent.log'), 'wb')
-    proc = subprocess.Popen([binary, 'agent', '-dev', '-bind', '127.0.0.1', '-network-interface', 'lo',
-                             '-config', os.path.join(work, 'ports.hcl')],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
-    try:
-        wait_ready(address, proc)
+    with DevAgent(binary, CONFIG) as agent:
         if os.path.isdir(out):
             shutil.rmtree(out)
         os.makedirs(out)
-        rec = Recorder(address, out)
+        rec = Recorder(agent.address, out)
         walk(rec, version[:2])
         print('%d exchanges written to %s' % (rec.count, out))
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':

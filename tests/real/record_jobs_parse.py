@@ -17,17 +17,14 @@ autopilot's view of it (the readiness gate's reads) to ``raft.json``.
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.support.ports import free_ports  # noqa: E402  pylint: disable=wrong-import-position
+from tests.real.dev_agent import DevAgent  # noqa: E402  pylint: disable=wrong-import-position
 
 # (job file, variables): each file with the values the tests give it.
 CASES = (
@@ -74,32 +71,9 @@ def as_body(status, text):
     return text
 
 
-def start_agent(binary, workdir):
-    http, rpc, serf = free_ports(3)
-    config = os.path.join(workdir, 'ports.hcl')
-    with open(config, 'w') as f:
-        f.write('ports {\n  http = %d\n  rpc  = %d\n  serf = %d\n}\n' % (http, rpc, serf))
-    log = open(os.path.join(workdir, 'agent.log'), 'w')
-    proc = subprocess.Popen([binary, 'agent', '-dev', '-bind', '127.0.0.1', '-network-interface', 'lo',
-                             '-config', config], stdout=log, stderr=subprocess.STDOUT)
-    address = 'http://127.0.0.1:%d' % http
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            status, text = call(address, 'GET', '/v1/status/leader')
-            if status == 200 and json.loads(text):
-                return proc, address
-        except OSError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    sys.exit('the agent did not elect itself leader within 60 s; see %s' % log.name)
-
-
 def record(binary):
-    workdir = tempfile.mkdtemp(prefix='record-jobs-parse-')
-    proc, address = start_agent(binary, workdir)
-    try:
+    with DevAgent(binary) as agent:
+        address = agent.address
         version = json.loads(call(address, 'GET', '/v1/agent/self')[1])['config']['Version']['Version']
         parses = []
         for path, values in CASES:
@@ -131,9 +105,6 @@ def record(binary):
             status, body = call(address, 'GET', '/v1/job/%s/submission%s' % (job['ID'], query))
             exchanges.append(dict(request=dict(method='GET', path='/v1/job/%s/submission%s' % (job['ID'], query)),
                                   status=status, body=as_body(status, body)))
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
     out = os.path.join(ROOT, 'tests', 'recordings', 'nomad-%s' % version)
     os.makedirs(out, exist_ok=True)

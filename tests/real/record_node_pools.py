@@ -22,18 +22,12 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.support.ports import free_ports  # noqa: E402  (needs ROOT on the path)
+from tests.real.dev_agent import DevAgent, call  # noqa: E402  (needs ROOT on the path)
 
 DEFAULT_OUT = os.path.join(ROOT, 'tests', 'recordings', 'nomad-1.6.5', 'node_pools')
 CLIENT_POOL = 'edge'
@@ -41,34 +35,10 @@ NODE_FIELDS = ('ID', 'Name', 'Datacenter', 'NodeClass', 'NodePool', 'Status', 'S
                'CreateIndex', 'ModifyIndex')
 
 CONFIG = '''name = "rec1"
-ports {{
-  http = {http}
-  rpc  = {rpc}
-  serf = {serf}
-}}
-client {{
-  node_pool = "{pool}"
-}}
-'''
-
-
-def call(address, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    req = urllib.request.Request(address + path, data=data, method=method)
-    if data is not None:
-        req.add_header('Content-Type', 'application/json')
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            status, headers, raw = resp.status, dict(resp.headers.items()), resp.read()
-    except urllib.error.HTTPError as e:
-        status, headers, raw = e.code, dict(e.headers.items()), e.read()
-    text = raw.decode('utf-8')
-    try:
-        payload = json.loads(text) if text else text
-    except ValueError:
-        payload = text
-    headers = dict((k, v) for k, v in headers.items() if k.lower() not in ('date',))
-    return status, headers, payload
+client {
+  node_pool = "%s"
+}
+''' % CLIENT_POOL
 
 
 class Recorder(object):
@@ -109,20 +79,12 @@ def trim_nodes(body):
             'each node is cut down to %s: the rest describes the recording machine' % ', '.join(NODE_FIELDS))
 
 
-def wait_ready(address, proc, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit('the agent exited with %s' % proc.returncode)
-        try:
-            dummy, dummy, leader = call(address, 'GET', '/v1/status/leader')
-            dummy, dummy, nodes = call(address, 'GET', '/v1/nodes')
-            if leader and isinstance(nodes, list) and any(n.get('Status') == 'ready' for n in nodes):
-                return nodes
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise SystemExit('the agent was not ready after %ds' % timeout)
+def ready_nodes(address):
+    """The node list once the agent's own client is a ready node."""
+    dummy, dummy, nodes = call(address, 'GET', '/v1/nodes')
+    if isinstance(nodes, list) and any(n.get('Status') == 'ready' for n in nodes):
+        return nodes
+    return None
 
 
 def walk(rec, nodes):
@@ -175,33 +137,14 @@ def main():
     parser.add_argument('--out', default=DEFAULT_OUT, help='directory for the JSON files (emptied first)')
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
-    work = tempfile.mkdtemp(prefix='nomad-pools-')
-    http, rpc, serf = free_ports(3)
-    with open(os.path.join(work, 'ports.hcl'), 'w') as f:
-        f.write(CONFIG.format(http=http, rpc=rpc, serf=serf, pool=CLIENT_POOL))
-    address = 'http://127.0.0.1:%d' % http
-    log = open(os.path.join(work, 'agent.log'), 'wb')
-    proc = subprocess.Popen([binary, 'agent', '-dev', '-bind', '127.0.0.1', '-network-interface', 'lo',
-                             '-config', os.path.join(work, 'ports.hcl')],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
-    try:
-        nodes = wait_ready(address, proc)
+    with DevAgent(binary, CONFIG) as agent:
+        nodes = agent.wait_until(lambda: ready_nodes(agent.address), 'register its client as a ready node')
         if os.path.isdir(args.out):
             shutil.rmtree(args.out)
         os.makedirs(args.out)
-        rec = Recorder(address, args.out)
+        rec = Recorder(agent.address, args.out)
         walk(rec, nodes)
         print('%d exchanges written to %s' % (rec.count, args.out))
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
