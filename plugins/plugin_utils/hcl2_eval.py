@@ -40,6 +40,8 @@ import urllib.parse
 import uuid
 from decimal import Context, Decimal, InvalidOperation
 
+from ansible_collections.nomadops.nomad.plugins.module_utils.go import parse_duration
+
 try:
     from hcl2.parser import parser as hcl2_lark_parser
     from lark import Token, Tree
@@ -2017,60 +2019,12 @@ def _f_formatdate(fmt, timestamp):
     return ''.join(out)
 
 
-_DURATION_UNITS = {'ns': 1, 'us': 1000, '\u00b5s': 1000, '\u03bcs': 1000, 'ms': 10 ** 6, 's': 10 ** 9,
-                   'm': 60 * 10 ** 9, 'h': 3600 * 10 ** 9}
-_INT64_MAX = (1 << 63) - 1
-
-
-def _parse_duration(orig):
-    """Go 1.16's time.ParseDuration, in nanoseconds."""
-    invalid = FuncError('time: invalid duration "%s"' % orig)
-    text, total, neg = orig, 0, False
-    if text[:1] in ('-', '+'):
-        neg, text = text[0] == '-', text[1:]
-    if text == '0':
-        return 0
-    if not text:
-        raise invalid
-    while text:
-        if not (text[0] == '.' or '0' <= text[0] <= '9'):
-            raise invalid
-        match = re.match('[0-9]*', text)
-        pre = match.end() > 0
-        whole = int(match.group(0) or '0')
-        if whole > _INT64_MAX:
-            raise invalid
-        text = text[match.end():]
-        frac, scale, post = 0, 1.0, False
-        if text[:1] == '.':
-            match = re.match('[0-9]*', text[1:])
-            post = match.end() > 0
-            for digit in match.group(0):
-                if frac > _INT64_MAX // 10:
-                    break
-                frac = frac * 10 + int(digit)
-                scale *= 10
-            text = text[1 + match.end():]
-        if not pre and not post:
-            raise invalid
-        match = re.match('[^.0-9]*', text)
-        unit_name, text = match.group(0), text[match.end():]
-        if not unit_name:
-            raise FuncError('time: missing unit in duration "%s"' % orig)
-        unit = _DURATION_UNITS.get(unit_name)
-        if unit is None:
-            raise FuncError('time: unknown unit "%s" in duration "%s"' % (unit_name, orig))
-        if whole > _INT64_MAX // unit:
-            raise invalid
-        whole *= unit
-        if frac > 0:
-            whole += int(float(frac) * (float(unit) / scale))
-            if whole > _INT64_MAX:
-                raise invalid
-        total += whole
-        if total > _INT64_MAX:
-            raise invalid
-    return -total if neg else total
+def _parse_duration(text):
+    """Go's time.ParseDuration (plugins/module_utils/go.py), in nanoseconds."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise FuncError(str(exc))
 
 
 def _f_timeadd(timestamp, duration):
