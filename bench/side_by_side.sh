@@ -38,7 +38,7 @@ fi
 trap '"$A/serve-mirror.sh" stop "$WORK/mirror.pid"' EXIT
 [[ -d $WORK/role/ansible-nomad ]] || "$A/prepare-role.sh" "$AGIT" "$WORK/role/ansible-nomad" a0f567e --compat-0.9 >/dev/null
 [[ -d $WORK/pylib/netaddr ]] || pip install -q --target "$WORK/pylib" netaddr >/dev/null 2>&1
-ANS=$(ls -d "$NOMADOPS_VENV"/lib/python3*/site-packages | head -1)
+SITE=("$NOMADOPS_VENV"/lib/python3*/site-packages); ANS=${SITE[0]}
 
 TSV=$WORK/results.tsv
 [[ -f $TSV ]] || printf 'size\tround\twho\tcold_s\tready_after_s\tcold_to_ready_s\tidem_s\tidem_changed\tcold_rc\tidem_rc\n' > "$TSV"
