@@ -199,7 +199,8 @@ SCHEMA_1_1 = (
         'client_service_name', 'client_http_check_name', 'tags', 'auto_advertise', 'checks_use_advertise',
         'address', 'grpc_address', 'timeout', 'token', 'allow_unauthenticated', 'auth', 'ssl', 'share_ssl',
         'verify_ssl', 'ca_file', 'cert_file', 'key_file', 'server_auto_join', 'client_auto_join', 'namespace')),
-    ('tls', TLS_KEYS),
+    # checksum: not in 0.9.1, taken by real 1.1.0 and 1.6.5 (tests/recordings).
+    ('tls', TLS_KEYS + ('checksum',)),
     ('autopilot', (
         'cleanup_dead_servers', 'server_stabilization_time', 'last_contact_threshold', 'max_trailing_logs',
         'min_quorum', 'enable_redundancy_zones', 'disable_upgrade_migration', 'enable_custom_upgrades')),
