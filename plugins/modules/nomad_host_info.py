@@ -30,7 +30,7 @@ description:
     something else than their files say; the roles decide the next step from this."
   - "Servers (O(members)): the server members that the running agent on the host sees in its gossip, and the
     peers of its raft configuration, so that a server the inventory does not name, or one that is down, is known
-    before anything changes."
+    before anything changes; and the cluster as the readiness gate would read it (RV(cluster))."
   - Runs on the managed host with the Python standard library only; O(members) needs C(requests) there too.
 author:
   - nomadops maintainers (@nomadops)
@@ -62,9 +62,10 @@ options:
     default: []
   members:
     description:
-      - Also ask the agent running on the host for the server members of its gossip (C(/v1/agent/members)) and
-        the peers of its raft configuration (RV(raft_peers)), over C(127.0.0.1) and O(http_port), with HTTPS and
-        the client certificate of C(security.hcl) when it turns TLS on for HTTP. Only a server answers.
+      - Also ask the agent running on the host for the server members of its gossip (C(/v1/agent/members)),
+        the peers of its raft configuration (RV(raft_peers)), the leader (C(/v1/status/leader)) and the nodes
+        (C(/v1/nodes), RV(cluster)), over C(127.0.0.1) and O(http_port), with HTTPS and the client certificate of
+        C(security.hcl) when it turns TLS on for HTTP. Only a server answers.
       - A failure to read them is reported in RV(members_error), never as a failure of the module.
     type: bool
     default: false
@@ -203,6 +204,22 @@ raft_peers:
   elements: dict
   sample: [{node: nomad1.global, address: "10.89.0.2:4647", voter: true}, {node: (unknown), address: "10.89.0.4:4647",
             voter: true}]
+cluster:
+  description:
+    - With O(members), the cluster as the readiness gate M(nomadops.nomad.nomad_cluster_info) reads it, through
+      this server - C(leader), C(servers), C(nodes), C(alive_servers), C(ready_nodes), C(acl_limited) and C(errors),
+      with the keys that module returns; null when RV(members) is.
+    - Without a leader the nodes are not read (Nomad would hold the read for seconds), and C(nodes) is empty.
+    - The roles leave out their final readiness gate when this read was ready and the run restarted no agent
+      (the M(nomadops.nomad.cluster_gaps) filter).
+  returned: always
+  type: dict
+  sample: {leader: "10.89.0.2:4647", alive_servers: 3, ready_nodes: 3, acl_limited: false, errors: [],
+           servers: [{name: nomad1.global, address: 10.89.0.2, port: 4648, status: alive, leader: true,
+                      build: 0.9.1, datacenter: dc1, region: global}],
+           nodes: [{id: 36492a80-8800-926a-6578-939ad5aa1188, name: nomad1, datacenter: dc1, status: ready,
+                    eligibility: eligible, drain: false,
+                    drivers: {docker: {detected: true, healthy: true, description: Healthy}}}]}
 members_error:
   description: Why RV(members) is null although O(members) was asked for and the agent runs; null otherwise.
   returned: always
@@ -241,6 +258,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadClient, NomadError
+from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
 from ansible_collections.nomadops.nomad.plugins.module_utils.versions import version_from_cli
@@ -404,10 +422,12 @@ def first_block(value):
 
 
 def server_members(config_dir, http_port, token):
-    """(members, raft peers, error) as the local agent's gossip and raft have them. Another server may be
-    down, the agent may answer only with a token: either way the caller decides, so nothing here fails
-    the module. The raft peers are read from this server's own state (stale): a peer whose host is gone
-    may have left gossip already, and still count for the quorum."""
+    """(members, raft peers, cluster, error) as the local agent's gossip and raft have them. Another
+    server may be down, the agent may answer only with a token: either way the caller decides, so
+    nothing here fails the module. The raft peers are read from this server's own state (stale): a
+    peer whose host is gone may have left gossip already, and still count for the quorum. The cluster
+    (leader, servers, nodes) is what the readiness gate would read now; a run that restarts nothing
+    needs no other look at it."""
     tls = first_block(read_hcl(os.path.join(config_dir, 'security.hcl')).get('tls'))
     https = bool(tls.get('http'))
     try:
@@ -415,16 +435,18 @@ def server_members(config_dir, http_port, token):
                              ca_cert=tls.get('ca_file') if https else None,
                              client_cert=tls.get('cert_file') if https else None,
                              client_key=tls.get('key_file') if https else None, timeout=5)
-        body, dummy = client.get('/v1/agent/members')
+        reader = ClusterInfo(client, fall_back=False)
+        cluster = reader.read(nodes_without_leader=False)
+        if reader.servers_error:
+            return None, None, None, to_native(reader.servers_error)
         raft, dummy = client.get('/v1/operator/raft/configuration', params=dict(stale=True))
     except NomadError as exc:
-        return None, None, to_native(exc)
-    members = [dict(name=m.get('Name'), address=m.get('Addr'), status=m.get('Status'))
-               for m in (body or {}).get('Members') or []]
+        return None, None, None, to_native(exc)
+    members = [dict(name=s['name'], address=s['address'], status=s['status']) for s in cluster['servers']]
     peers = [dict(node=p.get('Node'), address=p.get('Address'), voter=bool(p.get('Voter')))
              for p in (raft or {}).get('Servers') or []]
     return (sorted(members, key=lambda m: (m['name'] or '', m['address'] or '')),
-            sorted(peers, key=lambda p: p['address'] or ''), None)
+            sorted(peers, key=lambda p: p['address'] or ''), cluster, None)
 
 
 def read_identity_file(path):
@@ -473,9 +495,9 @@ def main():
         if set(security_files(module.params['config_dir'])).intersection(pending):
             running, running_error = running_security(security, module.params['config_dir'],
                                                       module.params['http_port'], module.params['token'])
-    members, raft_peers, members_error = None, None, None
+    members, raft_peers, cluster, members_error = None, None, None, None
     if module.params['members'] and service['active']:
-        members, raft_peers, members_error = server_members(
+        members, raft_peers, cluster, members_error = server_members(
             module.params['config_dir'], module.params['http_port'], module.params['token'])
     module.exit_json(
         changed=False,
@@ -494,6 +516,7 @@ def main():
         restart_drain=os.path.exists(os.path.join(module.params['data_dir'], 'restart-drain')),
         members=members,
         raft_peers=raft_peers,
+        cluster=cluster,
         members_error=members_error,
     )
 

@@ -8,7 +8,7 @@ import hashlib
 import socket
 import time
 
-from nomad_replay import ReplayServer, exchange, recorded, run_module
+from nomad_replay import ReplayServer, exchange, fixture, recorded, run_module
 
 from ansible.module_utils import basic
 
@@ -162,14 +162,13 @@ def test_security_switches_are_read_from_the_roles_files(tmp_path, monkeypatch, 
 
 
 def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, monkeypatch, capsys):
-    from nomad_replay import fixture
     fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
     members = fixture('agent-members')
     for member in members['response']['body']['Members']:
         if member['Name'] == 'nomad3.global':
             member['Status'] = 'failed'
     raft = recorded('009-operator-raft-configuration')
-    with ReplayServer([members, raft]) as srv:
+    with ReplayServer([fixture('status-leader'), members, fixture('nodes'), raft]) as srv:
         port = int(srv.address.rsplit(':', 1)[1])
         failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(tmp_path),
                                                                members=True, http_port=port, token='s3cr3t'), capsys)
@@ -184,6 +183,37 @@ def test_server_members_come_from_the_running_agent_in_the_same_call(tmp_path, m
     assert [(m['name'], m['status']) for m in result['members']] == [
         ('nomad1.global', 'alive'), ('nomad2.global', 'alive'), ('nomad3.global', 'failed')]
     assert result['members'][0]['address'] == '127.0.0.1'
+    # What the readiness gate would see, read in the same call.
+    assert result['cluster']['leader'] and result['cluster']['alive_servers'] == 2
+    assert sorted(n['name'] for n in result['cluster']['nodes']) == ['nomad1', 'nomad2', 'nomad3']
+    assert result['cluster']['ready_nodes'] == 3
+
+
+def test_a_server_without_a_leader_is_not_kept_waiting_for_the_nodes(tmp_path, monkeypatch, capsys):
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
+    exs = [recorded('140-noleader-status-leader'), recorded('145-noleader-agent-members'),
+           recorded('142-noleader-nodes'), recorded('009-operator-raft-configuration')]
+    with ReplayServer(exs) as srv:
+        port = int(srv.address.rsplit(':', 1)[1])
+        failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(tmp_path),
+                                                               members=True, http_port=port), capsys)
+        # Without a leader Nomad holds a consistent read of the nodes for seconds, then refuses it.
+        assert srv.calls('GET', '/v1/nodes') == []
+    assert not failed, result
+    assert result['members_error'] is None and result['members']
+    assert result['cluster']['leader'] is None and result['cluster']['nodes'] == []
+
+
+def test_a_refused_members_read_is_the_members_error(tmp_path, monkeypatch, capsys):
+    fake_systemctl(monkeypatch, 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n')
+    refused = exchange('GET', '/v1/agent/members', status=403, body='Permission denied')
+    with ReplayServer([fixture('status-leader'), refused]) as srv:
+        port = int(srv.address.rsplit(':', 1)[1])
+        failed, result = run_module(nomad_host_info.main, dict(data_dir=str(tmp_path), config_dir=str(tmp_path),
+                                                               members=True, http_port=port), capsys)
+    assert not failed, result
+    assert result['members'] is None and result['raft_peers'] is None and result['cluster'] is None
+    assert 'Permission denied' in result['members_error']
 
 
 def test_members_are_not_asked_of_a_stopped_agent_and_an_unanswered_ask_does_not_fail(

@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, nomadops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""One read of a cluster's leader, servers and nodes, and what keeps it from being ready.
+
+The readiness gate (nomad_cluster_info) polls with it; a server's host read
+(nomad_host_info) reads it once before anything changes, so that a run which
+restarts nothing can tell from that read alone that the cluster was ready.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadPermissionDenied
+
+
+class ClusterInfo(object):
+    """Reads the leader, the server members and the nodes through one agent. A read that fails is
+    reported in ``errors``, never raised: the caller decides whether to wait, or to fall back."""
+
+    def __init__(self, client, stale=False, fall_back=True):
+        self.client = client
+        self.params = dict(stale=True) if stale else None
+        # Without a token, a 403 means ACLs are on and not bootstrapped yet, or
+        # that the token is missing: either way only the status endpoints answer.
+        self.may_fall_back = fall_back and not client.token
+        # Why the last read had no server members, or None.
+        self.servers_error = None
+
+    def read(self, nodes_without_leader=True):
+        """The cluster as the agent sees it now. Without a leader, a consistent read of the nodes
+        waits for one until Nomad's RPC hold timeout: a poll wants that wait, a single look does not
+        (``nodes_without_leader=False``)."""
+        errors = []
+        self.servers_error = None
+        leader = None
+        acl_limited = False
+        try:
+            leader, dummy = self.client.get('/v1/status/leader', params=self.params)
+            said_no_leader = not leader
+        except NomadError as e:
+            # Nomad 0.9 answers 500 "No cluster leader" where later releases answer "".
+            said_no_leader = 'No cluster leader' in str(e)
+            errors.append('leader: %s' % e)
+        leader = leader or None
+
+        servers = []
+        try:
+            members, dummy = self.client.get('/v1/agent/members')
+            for m in (members or {}).get('Members') or []:
+                tags = m.get('Tags') or {}
+                rpc = '%s:%s' % (tags.get('rpc_addr') or m.get('Addr'), tags.get('port'))
+                servers.append(dict(
+                    name=m.get('Name'),
+                    address=m.get('Addr'),
+                    port=m.get('Port'),
+                    status=m.get('Status'),
+                    leader=bool(leader) and rpc == leader,
+                    build=tags.get('build'),
+                    datacenter=tags.get('dc'),
+                    region=tags.get('region'),
+                ))
+        except NomadPermissionDenied as e:
+            if not self.may_fall_back:
+                self.servers_error = e
+                errors.append('servers: %s' % e)
+            else:
+                acl_limited = True
+                servers = self.raft_peers(leader, errors)
+        except NomadError as e:
+            self.servers_error = e
+            errors.append('servers: %s' % e)
+        servers.sort(key=lambda s: (s['name'] or '', s['address'] or '', s['port'] or 0))
+
+        nodes = []
+        try:
+            stubs = []
+            if nodes_without_leader or self.params or not said_no_leader:
+                stubs, dummy = self.client.get('/v1/nodes', params=self.params)
+            for n in stubs or []:
+                nodes.append(dict(
+                    id=n.get('ID'),
+                    name=n.get('Name'),
+                    datacenter=n.get('Datacenter'),
+                    status=n.get('Status'),
+                    eligibility=n.get('SchedulingEligibility'),
+                    drain=bool(n.get('Drain')),
+                    drivers=dict((name, dict(detected=bool(d.get('Detected')), healthy=bool(d.get('Healthy')),
+                                             description=d.get('HealthDescription') or ''))
+                                 for name, d in (n.get('Drivers') or {}).items()),
+                ))
+        except NomadError as e:
+            errors.append('nodes: %s' % e)
+        nodes.sort(key=lambda n: (n['name'] or '', n['id'] or ''))
+
+        return dict(
+            leader=leader,
+            servers=servers,
+            nodes=nodes,
+            alive_servers=len([s for s in servers if s['status'] in ('alive', 'peer')]),
+            ready_nodes=len([n for n in nodes if node_ready(n)]),
+            acl_limited=acl_limited,
+            errors=errors,
+        )
+
+    def raft_peers(self, leader, errors):
+        """The servers as the raft peers the agent knows, for when gossip members need a token."""
+        try:
+            peers, dummy = self.client.get('/v1/status/peers', params=self.params)
+        except NomadError as e:
+            errors.append('servers: %s' % e)
+            return []
+        servers = []
+        for peer in peers or []:
+            host, dummy, port = peer.rpartition(':')
+            servers.append(dict(name=None, address=host, port=int(port) if port.isdigit() else None, status='peer',
+                                leader=peer == leader, build=None, datacenter=None, region=None))
+        return servers
+
+
+def node_ready(node):
+    return node['status'] == 'ready' and node['eligibility'] == 'eligible' and not node['drain']
+
+
+def node_state(node):
+    return '%s (%s%s%s)' % (node['name'], node['status'],
+                            ', ineligible' if node['eligibility'] != 'eligible' else '',
+                            ', draining' if node['drain'] else '')
+
+
+def missing(info, want_leader, expected_servers, expected_nodes, expected_node_ids=(), expected_drivers=None):
+    """What keeps the cluster from being ready, in words; empty when ready.
+    ``expected_drivers`` maps node IDs to the drivers they must report healthy."""
+    gaps = []
+    if want_leader and not info['leader']:
+        gaps.append('no leader elected')
+    if expected_servers is not None and info['alive_servers'] < expected_servers:
+        not_alive = ['%s (%s)' % (s['name'], s['status']) for s in info['servers'] if s['status'] not in ('alive', 'peer')]
+        gaps.append('%d of %d servers alive%s' % (
+            info['alive_servers'], expected_servers,
+            '; not alive: ' + ', '.join(not_alive) if not_alive else ''))
+    if expected_nodes is not None and info['ready_nodes'] < expected_nodes:
+        not_ready = [node_state(n) for n in info['nodes'] if not node_ready(n)]
+        gaps.append('%d of %d nodes ready%s' % (
+            info['ready_nodes'], expected_nodes,
+            '; not ready: ' + ', '.join(not_ready) if not_ready else ''))
+    by_id = dict((n['id'], n) for n in info['nodes'])
+    waiting_for = ['%s: %s' % (i, node_state(by_id[i]) if i in by_id else 'not registered')
+                   for i in expected_node_ids or () if not (i in by_id and node_ready(by_id[i]))]
+    if waiting_for:
+        gaps.append('nodes not ready: ' + ', '.join(waiting_for))
+    unhealthy = []
+    for node_id, drivers in sorted((expected_drivers or {}).items()):
+        node = by_id.get(node_id)
+        for name in drivers:
+            if node is None:
+                unhealthy.append('%s on %s (not registered)' % (name, node_id))
+                continue
+            state = node.get('drivers', {}).get(name) or dict(detected=False, healthy=False, description='')
+            if not state['healthy']:
+                unhealthy.append('%s on %s (%s%s)' % (name, node['name'], 'detected, ' if state['detected'] else
+                                                      'not detected', ': ' + state['description']
+                                                      if state['description'] else ''))
+    if unhealthy:
+        gaps.append('drivers not healthy: ' + ', '.join(unhealthy))
+    return gaps
