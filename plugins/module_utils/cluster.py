@@ -14,7 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadError, NomadPermissionDenied
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import (
+    NomadConnectionError, NomadError, NomadPermissionDenied)
 
 
 class ClusterInfo(object):
@@ -30,10 +31,11 @@ class ClusterInfo(object):
         # Why the last read had no server members, or None.
         self.servers_error = None
 
-    def read(self, nodes_without_leader=True):
-        """The cluster as the agent sees it now. Without a leader, a consistent read of the nodes
-        waits for one until Nomad's RPC hold timeout: a poll wants that wait, a single look does not
-        (``nodes_without_leader=False``)."""
+    def read(self, single_look=False):
+        """The cluster as the agent sees it now. A poll asks every part each time. A single look
+        (``single_look``) does not read the nodes without a leader, since a consistent read of
+        them waits for one until Nomad's RPC hold timeout, and asks nothing more of an agent that
+        could not be reached."""
         errors = []
         self.servers_error = None
         leader = None
@@ -41,8 +43,15 @@ class ClusterInfo(object):
         try:
             leader, dummy = self.client.get('/v1/status/leader', params=self.params)
             said_no_leader = not leader
+        except NomadConnectionError as e:
+            if single_look:
+                self.servers_error = e
+                return dict(leader=None, servers=[], nodes=[], alive_servers=0, ready_nodes=0, acl_limited=False,
+                            errors=['%s: %s' % (part, e) for part in ('leader', 'servers', 'nodes')])
+            said_no_leader = False
+            errors.append('leader: %s' % e)
         except NomadError as e:
-            # Nomad 0.9 answers 500 "No cluster leader" where later releases answer "".
+            # How a server without a leader answers (real 0.9.1, tests/recordings); an empty answer says the same.
             said_no_leader = 'No cluster leader' in str(e)
             errors.append('leader: %s' % e)
         leader = leader or None
@@ -78,7 +87,7 @@ class ClusterInfo(object):
         nodes = []
         try:
             stubs = []
-            if nodes_without_leader or self.params or not said_no_leader:
+            if not (single_look and said_no_leader) or self.params:
                 stubs, dummy = self.client.get('/v1/nodes', params=self.params)
             for n in stubs or []:
                 nodes.append(dict(

@@ -436,7 +436,7 @@ def server_members(config_dir, http_port, token):
                              client_cert=tls.get('cert_file') if https else None,
                              client_key=tls.get('key_file') if https else None, timeout=5)
         reader = ClusterInfo(client, fall_back=False)
-        cluster = reader.read(nodes_without_leader=False)
+        cluster = reader.read(single_look=True)
         if reader.servers_error:
             return None, None, None, to_native(reader.servers_error)
         raft, dummy = client.get('/v1/operator/raft/configuration', params=dict(stale=True))

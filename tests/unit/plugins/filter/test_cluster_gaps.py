@@ -17,7 +17,7 @@ from nomad_replay import ReplayServer, exchange, fixture
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nomadops.nomad.plugins.filter.cluster_gaps import cluster_gaps
-from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadClient
+from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadClient, NomadConnectionError
 from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo
 
 NODE_IDS = ['cbf7908f-800b-95b3-8852-2b3a2f476899', '89b2ac88-189b-4392-3b39-984c36c5b5bd',
@@ -28,7 +28,7 @@ def read(*exchanges):
     """The cluster as nomad_host_info reads it, from recorded answers of a real 0.9.1 cluster."""
     with ReplayServer(exchanges) as srv:
         return ClusterInfo(NomadClient(address=srv.address, timeout=5), fall_back=False).read(
-            nodes_without_leader=False)
+            single_look=True)
 
 
 @pytest.fixture(name='ready')
@@ -91,3 +91,24 @@ def test_bad_input_names_what_is_wrong(ready):
         cluster_gaps(ready, 'three')
     with pytest.raises(AnsibleFilterError, match='drivers must map node IDs to driver names, got list'):
         cluster_gaps(ready, 3, [], ['docker'])
+
+
+def test_a_single_look_asks_an_unreachable_agent_once():
+    asked = []
+
+    class Unreachable(object):
+        token = None
+        address = 'http://127.0.0.1:1'
+
+        def get(self, path, params=None):
+            asked.append(path)
+            raise NomadConnectionError(self.address, 'timed out')
+
+    reader = ClusterInfo(Unreachable(), fall_back=False)
+    cluster = reader.read(single_look=True)
+    assert asked == ['/v1/status/leader'] and reader.servers_error is not None
+    assert len(cluster_gaps(cluster, 3)) == 5
+    asked[:] = []
+    ClusterInfo(Unreachable()).read()
+    # A poll asks every part each time: the gate's "nothing could be read" needs the three errors.
+    assert asked == ['/v1/status/leader', '/v1/agent/members', '/v1/nodes']
