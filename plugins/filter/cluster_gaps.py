@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common._collections_compat import Mapping
 
-from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import missing
+from ansible_collections.nomadops.nomad.plugins.module_utils.readiness import missing
 
 NOT_READ = 'the cluster was not read'
 READ_KEYS = ('leader', 'servers', 'alive_servers', 'nodes', 'errors')

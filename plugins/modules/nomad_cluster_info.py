@@ -260,7 +260,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadError, NomadPermissionDenied
-from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo, missing
+from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo
+from ansible_collections.nomadops.nomad.plugins.module_utils.readiness import missing
 from ansible_collections.nomadops.nomad.plugins.module_utils.common import client_from_module, nomad_argument_spec
 
 POLL_INTERVAL = 1.0
