@@ -76,6 +76,14 @@ options:
   token:
     description: An ACL token for O(members) and for asking the agent what it runs, which need one once ACLs are on.
     type: str
+  install:
+    description:
+      - The options of a M(nomadops.nomad.nomad_install) task (C(version), C(install_dir), C(owner), C(group), C(mode),
+        C(checksum), C(os), C(arch), C(data_dir), C(systemd_unit), C(systemd_unit_path)); RV(install_drift) then says
+        what that task would change on this host, without downloading anything.
+      - The roles skip their install task on a host where nothing drifted, which saves a call to every host of a
+        run with nothing to install.
+    type: dict
 notes:
   - Reading C(<data_dir>) needs root, as Nomad keeps it private.
 '''
@@ -225,6 +233,16 @@ members_error:
   returned: always
   type: str
   sample: "cannot reach the Nomad agent at http://127.0.0.1:4646: Connection refused"
+install_drift:
+  description:
+    - With O(install), what M(nomadops.nomad.nomad_install) with those options would change on this host, in words;
+      empty when it would change nothing. Null without O(install).
+    - The binary counts as installed only when the install record next to it vouches for its SHA-256, release, OS,
+      architecture and checksum pin, as M(nomadops.nomad.nomad_install) itself decides.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/usr/local/bin/nomad is not the verified Nomad 0.9.7", /etc/systemd/system/nomad.service differs]
 restart_drain:
   description:
     - Whether C(<data_dir>/restart-drain) exists - the note the roles leave while they drain the node before a
@@ -260,12 +278,16 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadClient, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
+from ansible_collections.nomadops.nomad.plugins.module_utils.release import ReleaseError
+from ansible_collections.nomadops.nomad.plugins.module_utils.install import (
+    BINARY, DEFAULTS, InstallError, drift, installed_version, wanted)
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
-from ansible_collections.nomadops.nomad.plugins.module_utils.versions import version_from_cli
 
 SIOCGIFADDR = 0x8915
 SYS_NET = '/sys/class/net'
 PROC_ROUTE = '/proc/net/route'
+# nomad_install's options that only say how to download, which the install drift ignores.
+FETCH_ONLY = ('releases_url', 'verify_signature', 'gpg_key', 'validate_certs', 'timeout')
 # What read_hcl parsed in this call.
 PARSED = {}
 
@@ -316,13 +338,6 @@ def primary_interface(addresses, default):
         if addresses[name] and not is_bridge_or_port(name):
             return name
     return None
-
-
-def installed_version(module, binary):
-    if not os.access(binary, os.X_OK):
-        return None
-    rc, out, dummy = module.run_command([binary, 'version'])
-    return version_from_cli(out) if rc == 0 else None
 
 
 def security_switches(config_dir):
@@ -449,6 +464,19 @@ def server_members(config_dir, http_port, token):
             sorted(peers, key=lambda p: p['address'] or ''), cluster, None)
 
 
+def install_drift_of(options, binary, version):
+    """What nomad_install with ``options`` would change here. Options it would refuse are drift too:
+    the install task then runs, and says what is wrong with them."""
+    params = dict(DEFAULTS, **options)
+    try:
+        want = wanted(params)
+        return drift(want, version if os.path.join(want['install_dir'], BINARY) == binary else None)
+    except (InstallError, ReleaseError, KeyError, TypeError, ValueError) as exc:
+        return ['the install options cannot be judged here: %s' % to_native(exc)]
+    except (IOError, OSError) as exc:
+        return ['%s: %s' % (exc.filename or 'the install', exc.strerror or exc)]
+
+
 def read_identity_file(path):
     """The file's stripped text, or None when it does not exist or is empty."""
     try:
@@ -472,6 +500,7 @@ def main():
             members=dict(type='bool', default=False),
             http_port=dict(type='int', default=4646),
             token=dict(type='str', no_log=True),
+            install=dict(type='dict'),
         ),
         supports_check_mode=True,
     )
@@ -495,6 +524,14 @@ def main():
         if set(security_files(module.params['config_dir'])).intersection(pending):
             running, running_error = running_security(security, module.params['config_dir'],
                                                       module.params['http_port'], module.params['token'])
+    version = installed_version(module.params['binary'])
+    install_drift = None
+    if module.params['install'] is not None:
+        unknown = sorted(set(module.params['install']) - set(DEFAULTS) - set(FETCH_ONLY))
+        if unknown:
+            module.fail_json(msg='install: unknown option(s) %s; nomad_install takes %s'
+                             % (', '.join(unknown), ', '.join(sorted(set(DEFAULTS) | set(FETCH_ONLY)))))
+        install_drift = install_drift_of(module.params['install'], module.params['binary'], version)
     members, raft_peers, cluster, members_error = None, None, None, None
     if module.params['members'] and service['active']:
         members, raft_peers, cluster, members_error = server_members(
@@ -506,7 +543,8 @@ def main():
         primary_interface=primary_interface(addresses, default),
         service=service,
         services=dict((name, service_state(module, name)) for name in module.params['services']),
-        nomad_version=installed_version(module, module.params['binary']),
+        nomad_version=version,
+        install_drift=install_drift,
         security=security,
         changed_since_start=pending,
         running=running,

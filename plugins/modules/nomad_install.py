@@ -243,9 +243,7 @@ import hashlib
 import json
 import os
 import pwd
-import re
 import shutil
-import subprocess
 import tempfile
 import traceback
 import zipfile
@@ -255,44 +253,9 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.nomadops.nomad.plugins.module_utils import release
 from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import DEFAULT_GPG_KEY
-
-# `nomad version` answers in milliseconds; a binary that takes longer is not
-# one this module placed.
-VERSION_PROBE_SECONDS = 10
-
-BINARY = 'nomad'
-# The record of the last verified install. A dotfile next to the binary rather
-# than a state directory, because it must follow install_dir and be writable
-# by whoever may write the binary.
-RECORD = '.nomad.install.json'
-# The data directory holds the node secret ID and the raft log.
-DATA_DIR_MODE = 0o700
-
-
-class InstallError(Exception):
-    """A local step failed (paths, owners, files); the message names the file."""
-
-
-def _parse_mode(value):
-    if isinstance(value, int):
-        return value
-    text = to_native(value).strip()
-    if not re.match(r'^0?[0-7]{3,4}$', text):
-        raise InstallError("Invalid mode '%s': expected an octal string such as '0755'" % text)
-    return int(text, 8)
-
-
-def _resolve_owner(owner, group):
-    try:
-        uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        raise InstallError("Invalid owner '%s': no such user" % owner)
-    try:
-        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise InstallError("Invalid group '%s': no such group" % group)
-    return uid, gid
-
+from ansible_collections.nomadops.nomad.plugins.module_utils.install import (
+    BINARY, DATA_DIR_MODE, DEFAULTS, RECORD, UNIT_GROUP, UNIT_MODE, UNIT_OWNER, InstallError, installed_version, read_record,
+    record_vouches, resolve_owner, wanted)
 
 class NomadInstaller(object):
 
@@ -300,56 +263,20 @@ class NomadInstaller(object):
         self.module = module
         params = module.params
         self.version = params['version']
-        self.os = params['os'] or release.detect_os()
-        self.arch = params['arch'] or release.detect_arch()
+        self.want = wanted(params)
+        self.os, self.arch = self.want['os'], self.want['arch']
         self.urls = release.release_urls(params['releases_url'], self.version, self.os, self.arch)
         self.install_dir = params['install_dir']
         self.path = os.path.join(self.install_dir, BINARY)
         self.record_path = os.path.join(self.install_dir, RECORD)
-        self.mode = _parse_mode(params['mode'])
-        self.pin = release.parse_checksum_pin(params['checksum'])
+        self.mode = self.want['mode']
+        self.pin = self.want['pin']
         self.timeout = params['timeout']
         self.validate_certs = params['validate_certs']
         self.tmpdir = None
         self.tmpfiles = []
 
     # -- what is there now
-
-    def installed_version(self):
-        if not os.path.isfile(self.path) or not os.access(self.path, os.X_OK):
-            return None
-        try:
-            # A binary for another arch, a damaged file or one that hangs must
-            # not fail the task: it is exactly what an install should replace.
-            # run_command cannot time out, hence subprocess.
-            proc = subprocess.run([self.path, 'version'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, timeout=VERSION_PROBE_SECONDS, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if proc.returncode != 0:
-            return None
-        return release.parse_nomad_version(to_native(proc.stdout, errors='surrogate_or_strict'))
-
-    def read_record(self):
-        try:
-            with open(self.record_path) as handle:
-                record = json.load(handle)
-        except (IOError, OSError, ValueError):
-            # A missing or unreadable record only costs one download.
-            return None
-        return record if isinstance(record, dict) else None
-
-    def record_vouches(self, record, installed_sha, installed_version):
-        """True when the record proves the installed binary is the one requested."""
-        if not record or installed_sha is None:
-            return False
-        if installed_version not in (None, self.version):
-            return False
-        return (record.get('sha256') == installed_sha
-                and record.get('version') == self.version
-                and record.get('os') == self.os
-                and record.get('arch') == self.arch
-                and (self.pin is None or record.get('zip_sha256') == self.pin))
 
     def attrs(self, path):
         try:
@@ -530,8 +457,8 @@ class NomadInstaller(object):
                 os.rename(tmp, path)
                 self.tmpfiles.remove(tmp)
         if not self.module.check_mode:
-            file_args = self.module.load_file_common_arguments(dict(path=path, owner='root', group='root',
-                                                                    mode='0644'))
+            file_args = self.module.load_file_common_arguments(dict(path=path, owner=UNIT_OWNER, group=UNIT_GROUP,
+                                                                    mode='%04o' % UNIT_MODE))
             changed = self.module.set_fs_attributes_if_different(file_args, changed)
         if changed and not self.module.check_mode:
             systemctl = self.module.get_bin_path('systemctl', required=True)
@@ -557,7 +484,7 @@ class NomadInstaller(object):
             raise InstallError('install_dir %s does not exist or is not a directory' % self.install_dir)
         if self.urls.scheme in ('http', 'https') and not release.HAS_REQUESTS:
             module.fail_json(msg=missing_required_lib('requests'), exception=release.REQUESTS_IMPORT_ERROR)
-        uid, gid = _resolve_owner(module.params['owner'], module.params['group'])
+        uid, gid = resolve_owner(module.params['owner'], module.params['group'])
         data_dir = module.params['data_dir']
         if data_dir and os.path.lexists(data_dir) and not os.path.isdir(data_dir):
             raise InstallError('data_dir %s exists and is not a directory' % data_dir)
@@ -565,15 +492,15 @@ class NomadInstaller(object):
         if module.params['systemd_unit'] is not None and not os.path.isdir(unit_dir):
             raise InstallError('systemd_unit_path: directory %s does not exist (is systemd installed?)' % unit_dir)
 
-        previous_version = self.installed_version()
+        previous_version = installed_version(self.path)
         installed_sha = release.sha256_file(self.path) if os.path.isfile(self.path) else None
         before_attrs = self.attrs(self.path) if installed_sha else None
-        record = self.read_record()
+        record = read_record(self.record_path)
 
         result = dict(changed=False, version=self.version, path=self.path, url=self.urls.zip,
                       previous_version=previous_version, downloaded=False)
 
-        if self.record_vouches(record, installed_sha, previous_version):
+        if record_vouches(record, installed_sha, previous_version, self.want):
             new_sha, zip_sha, signed_by = installed_sha, record.get('zip_sha256'), record.get('signed_by')
             replace = False
         else:
@@ -618,15 +545,15 @@ class NomadInstaller(object):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            version=dict(type='str', default='0.9.1'),
+            version=dict(type='str', default=DEFAULTS['version']),
             releases_url=dict(type='str', default=release.DEFAULT_RELEASES_URL,
                               fallback=(env_fallback, ['NOMAD_RELEASES_URL'])),
             os=dict(type='str', choices=list(release.SUPPORTED_OSES)),
             arch=dict(type='str', choices=list(release.SUPPORTED_ARCHES)),
-            install_dir=dict(type='path', default='/usr/local/bin'),
-            owner=dict(type='str', default='root'),
-            group=dict(type='str', default='root'),
-            mode=dict(type='raw', default='0755'),
+            install_dir=dict(type='path', default=DEFAULTS['install_dir']),
+            owner=dict(type='str', default=DEFAULTS['owner']),
+            group=dict(type='str', default=DEFAULTS['group']),
+            mode=dict(type='raw', default=DEFAULTS['mode']),
             checksum=dict(type='str'),
             verify_signature=dict(type='bool', default=True),
             gpg_key=dict(type='str', no_log=False),
@@ -634,7 +561,7 @@ def main():
             timeout=dict(type='int', default=30),
             data_dir=dict(type='path'),
             systemd_unit=dict(type='str'),
-            systemd_unit_path=dict(type='path', default='/etc/systemd/system/nomad.service'),
+            systemd_unit_path=dict(type='path', default=DEFAULTS['systemd_unit_path']),
         ),
         supports_check_mode=True,
     )

@@ -625,3 +625,59 @@ def test_data_dir_that_is_a_file_fails_before_anything_changes(mirror, env, bind
     assert result.get('failed') is True
     assert 'data_dir %s exists and is not a directory' % (tmp_path / 'data') in result['msg']
     assert listing(bindir) == []
+
+
+def host_drift(env, args):
+    """What nomad_host_info, given nomad_install's options, says the install would change."""
+    cmd = [ANSIBLE, 'localhost', '-m', 'nomadops.nomad.nomad_host_info', '-a',
+           json.dumps(dict(binary=os.path.join(args['install_dir'], 'nomad'), install=args)),
+           '-e', 'ansible_python_interpreter=%s' % sys.executable]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                          check=False)
+    result = json.loads(proc.stdout.decode())['plays'][0]['tasks'][0]['hosts']['localhost']
+    assert not result.get('failed'), result.get('msg')
+    return result['install_drift']
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason='the unit is owned by root')
+def test_the_host_read_says_what_the_install_would_change(mirror, env, bindir, tmp_path, systemctl_log):
+    data_dir, unit = tmp_path / 'opt' / 'nomad', tmp_path / 'nomad.service'
+    args = base_args('file://%s' % mirror, bindir, mirror, data_dir=str(data_dir), systemd_unit=UNIT,
+                     systemd_unit_path=str(unit))
+    binary = os.path.join(str(bindir), 'nomad')
+
+    def agree(args, *expected):
+        drift = host_drift(env, args)
+        assert drift == list(expected)
+        # The roles skip the install where the host read found no drift: nomad_install must agree,
+        # by changing something or by refusing.
+        checked = run(env, args, check=True)
+        assert (checked['changed'] or checked.get('failed', False)) is bool(drift), (drift, checked)
+        return checked
+
+    agree(args, '%s is not the verified Nomad 0.9.1' % binary, '%s is missing' % data_dir, '%s differs' % unit)
+    assert run(env, args)['changed'] is True
+    agree(args)
+
+    os.chmod(binary, 0o700)
+    agree(args, '%s is not %s:%s 0755' % (binary, OWNER, GROUP))
+    os.chmod(binary, 0o755)
+    os.chmod(str(data_dir), 0o755)
+    agree(args, '%s is not %s:%s 0700' % (data_dir, OWNER, GROUP))
+    os.chmod(str(data_dir), 0o700)
+    agree(dict(args, systemd_unit=UNIT + 'KillMode=process\n'), '%s differs' % unit)
+    agree(dict(args, version='0.9.0'), '%s is not the verified Nomad 0.9.0' % binary)
+    pinned = agree(dict(args, checksum='sha256:' + '0' * 64), '%s is not the verified Nomad 0.9.1' % binary)
+    assert pinned.get('failed') is True and 'checksum' in pinned['msg'].lower(), pinned
+    with open(os.path.join(str(bindir), 'nomad'), 'a') as handle:
+        handle.write('# changed by hand\n')
+    agree(args, '%s is not the verified Nomad 0.9.1' % binary)
+
+
+def test_the_host_read_names_an_install_option_it_does_not_know(env, bindir):
+    cmd = [ANSIBLE, 'localhost', '-m', 'nomadops.nomad.nomad_host_info', '-a',
+           json.dumps(dict(install=dict(version='0.9.1', instal_dir=str(bindir)))),
+           '-e', 'ansible_python_interpreter=%s' % sys.executable]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, timeout=120, check=False)
+    result = json.loads(proc.stdout.decode())['plays'][0]['tasks'][0]['hosts']['localhost']
+    assert result.get('failed') is True and 'install: unknown option(s) instal_dir;' in result['msg']

@@ -188,9 +188,11 @@ def test_the_release_nomad_version_prints(output, version):
 
 
 def test_every_reader_of_a_version_is_this_one():
-    from ansible_collections.nomadops.nomad.plugins.module_utils import release
-    from ansible_collections.nomadops.nomad.plugins.modules import nomad_agent_config, nomad_host_info
+    from ansible_collections.nomadops.nomad.plugins.module_utils import install, release
+    from ansible_collections.nomadops.nomad.plugins.modules import nomad_agent_config, nomad_host_info, nomad_install
     assert release.release_version is versions.release_version
     assert release.version_from_cli is versions.version_from_cli
     assert nomad_agent_config.version_from_cli is versions.version_from_cli
-    assert nomad_host_info.version_from_cli is versions.version_from_cli
+    # The host read and the install ask the binary the same way (module_utils/install.py).
+    assert nomad_host_info.installed_version is install.installed_version
+    assert nomad_install.installed_version is install.installed_version
