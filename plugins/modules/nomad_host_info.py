@@ -278,9 +278,9 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.nomadops.nomad.plugins.module_utils.api import NomadAPIError, NomadClient, NomadError
 from ansible_collections.nomadops.nomad.plugins.module_utils.cluster import ClusterInfo
 from ansible_collections.nomadops.nomad.plugins.module_utils.hcl import HCLError, loads
-from ansible_collections.nomadops.nomad.plugins.module_utils.release import ReleaseError
 from ansible_collections.nomadops.nomad.plugins.module_utils.install import (
     BINARY, DEFAULTS, InstallError, drift, installed_version, wanted)
+from ansible_collections.nomadops.nomad.plugins.module_utils.release import ReleaseError
 from ansible_collections.nomadops.nomad.plugins.module_utils.systemd import service_state
 
 SIOCGIFADDR = 0x8915
@@ -504,6 +504,10 @@ def main():
         ),
         supports_check_mode=True,
     )
+    unknown = sorted(set(module.params['install'] or {}) - set(DEFAULTS) - set(FETCH_ONLY))
+    if unknown:
+        module.fail_json(msg='install: unknown option(s) %s; nomad_install takes %s'
+                         % (', '.join(unknown), ', '.join(sorted(set(DEFAULTS) | set(FETCH_ONLY)))))
     PARSED.clear()
     client_dir = os.path.join(module.params['data_dir'], 'client')
     try:
@@ -527,10 +531,6 @@ def main():
     version = installed_version(module.params['binary'])
     install_drift = None
     if module.params['install'] is not None:
-        unknown = sorted(set(module.params['install']) - set(DEFAULTS) - set(FETCH_ONLY))
-        if unknown:
-            module.fail_json(msg='install: unknown option(s) %s; nomad_install takes %s'
-                             % (', '.join(unknown), ', '.join(sorted(set(DEFAULTS) | set(FETCH_ONLY)))))
         install_drift = install_drift_of(module.params['install'], module.params['binary'], version)
     members, raft_peers, cluster, members_error = None, None, None, None
     if module.params['members'] and service['active']:
