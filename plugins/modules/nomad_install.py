@@ -254,8 +254,9 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.nomadops.nomad.plugins.module_utils import release
 from ansible_collections.nomadops.nomad.plugins.module_utils.hashicorp_keys import DEFAULT_GPG_KEY
 from ansible_collections.nomadops.nomad.plugins.module_utils.install import (
-    BINARY, DATA_DIR_MODE, DEFAULTS, RECORD, UNIT_GROUP, UNIT_MODE, UNIT_OWNER, InstallError, installed_version, read_record,
-    record_vouches, resolve_owner, wanted)
+    BINARY, DATA_DIR_MODE, DEFAULTS, RECORD, UNIT_GROUP, UNIT_MODE, UNIT_OWNER, InstallError, installed_version,
+    read_record, record_vouches, resolve_owner, wanted)
+
 
 class NomadInstaller(object):
 
