@@ -48,8 +48,7 @@ class ClusterInfo(object):
         except NomadConnectionError as e:
             if single_look:
                 self.servers_error = e
-                return dict(leader=None, servers=[], nodes=[], alive_servers=0, ready_nodes=0, acl_limited=False,
-                            errors=['%s: %s' % (part, e) for part in ('leader', 'servers', 'nodes')])
+                return summary(None, [], [], False, ['%s: %s' % (part, e) for part in ('leader', 'servers', 'nodes')])
             said_no_leader = False
             errors.append('leader: %s' % e)
         except NomadError as e:
@@ -107,15 +106,7 @@ class ClusterInfo(object):
             errors.append('nodes: %s' % e)
         nodes.sort(key=lambda n: (n['name'] or '', n['id'] or ''))
 
-        return dict(
-            leader=leader,
-            servers=servers,
-            nodes=nodes,
-            alive_servers=len([s for s in servers if s['status'] in ('alive', 'peer')]),
-            ready_nodes=len([n for n in nodes if node_ready(n)]),
-            acl_limited=acl_limited,
-            errors=errors,
-        )
+        return summary(leader, servers, nodes, acl_limited, errors)
 
     def raft_peers(self, leader, errors):
         """The servers as the raft peers the agent knows, for when gossip members need a token."""
@@ -130,3 +121,16 @@ class ClusterInfo(object):
             servers.append(dict(name=None, address=host, port=int(port) if port.isdigit() else None, status='peer',
                                 leader=peer == leader, build=None, datacenter=None, region=None))
         return servers
+
+
+def summary(leader, servers, nodes, acl_limited, errors):
+    """A read as ClusterInfo.read returns it, with the counts the gate compares."""
+    return dict(
+        leader=leader,
+        servers=servers,
+        nodes=nodes,
+        alive_servers=len([s for s in servers if s['status'] in ('alive', 'peer')]),
+        ready_nodes=len([n for n in nodes if node_ready(n)]),
+        acl_limited=acl_limited,
+        errors=errors,
+    )
